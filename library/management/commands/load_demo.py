@@ -1,0 +1,32 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from library.services import DEMO_LEARNER, DEMO_STAFF, demo_load
+
+
+class Command(BaseCommand):
+    help = "Load the demo certification, learner, staff user and assessment (safe to repeat)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--allow-published-passwords",
+            action="store_true",
+            help="load the demo users even with DEBUG off (their passwords are in the README)",
+        )
+
+    def handle(self, *args: Any, allow_published_passwords: bool, **options: Any) -> None:
+        if not settings.DEBUG and not allow_published_passwords:
+            raise CommandError(
+                "Refusing to create demo users with published passwords while DEBUG is off; "
+                "pass --allow-published-passwords if this really is a demo site.",
+                returncode=2,
+            )
+        result = demo_load()
+        what = ", ".join(result.created) if result.created else "nothing new (already loaded)"
+        self.stdout.write(self.style.SUCCESS(f"Demo data: created {what}."))
+        self.stdout.write(f"  learner login: {DEMO_LEARNER[0]} / {DEMO_LEARNER[1]}")
+        self.stdout.write(f"  staff login:   {DEMO_STAFF[0]} / {DEMO_STAFF[1]}")

@@ -1,0 +1,36 @@
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+
+from presgen.models import User
+
+
+@admin.register(User)
+class UserAdmin(BaseUserAdmin):
+    list_display = (
+        "username",
+        "display_name",
+        "email",
+        "experience_level",
+        "preferred_pace",
+        "is_staff",
+        "date_joined",
+    )
+    list_filter = ("is_staff", "is_active", "experience_level", "preferred_pace")
+    search_fields = ("username", "display_name", "first_name", "last_name", "email")
+    fieldsets = (
+        *BaseUserAdmin.fieldsets,  # type: ignore[misc]
+        (
+            "Learner profile",
+            {
+                "fields": (
+                    "display_name",
+                    "experience_level",
+                    "learning_styles",
+                    "preferred_pace",
+                    "preferred_avatar",
+                    "preferred_voice",
+                    "time_zone",
+                )
+            },
+        ),
+    )

@@ -1,0 +1,44 @@
+from __future__ import annotations
+
+import logging
+
+import django_rq
+from django.contrib.auth.decorators import login_required
+from django.db import connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from library.selectors import learner_home_summary
+
+logger = logging.getLogger(__name__)
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    if request.user.is_staff and not request.GET.get("as_learner"):
+        return redirect("admin:index")
+    return render(request, "home.html", {"summary": learner_home_summary(learner=request.user)})
+
+
+@require_GET
+@never_cache
+def healthz(request: HttpRequest) -> JsonResponse:
+    """Liveness for load balancers and `make run`: the database and Redis answer."""
+    checks: dict[str, str] = {}
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        checks["database"] = "ok"
+    except Exception as exc:  # noqa: BLE001 - any failure means unhealthy
+        logger.warning("healthz: database check failed: %s", type(exc).__name__)
+        checks["database"] = "unavailable"
+    try:
+        django_rq.get_connection("default").ping()
+        checks["redis"] = "ok"
+    except Exception as exc:  # noqa: BLE001
+        logger.warning("healthz: redis check failed: %s", type(exc).__name__)
+        checks["redis"] = "unavailable"
+    healthy = all(value == "ok" for value in checks.values())
+    return JsonResponse({"status": "ok" if healthy else "degraded", **checks}, status=200 if healthy else 503)

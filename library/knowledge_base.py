@@ -192,7 +192,9 @@ def _certification(where: _Path, value: Any) -> CertificationData:
         {"issuer", "description", "passing_score", "exam_minutes", "exam_strategies"},
     )
     minutes = raw.get("exam_minutes")
-    if minutes is not None and (isinstance(minutes, bool) or not isinstance(minutes, int) or minutes <= 0):
+    if minutes is not None and (
+        isinstance(minutes, bool) or not isinstance(minutes, int) or minutes <= 0
+    ):
         raise where.key("exam_minutes").error("must be a positive whole number of minutes")
     domains_raw = raw["domains"]
     if not isinstance(domains_raw, list) or not domains_raw:
@@ -241,9 +243,7 @@ def _domain(where: _Path, value: Any) -> DomainData:
 
 
 def _concept(where: _Path, value: Any) -> ConceptData:
-    raw = _mapping(
-        where, value, {"slug", "title"}, {"summary", "content", "examples", "analogies"}
-    )
+    raw = _mapping(where, value, {"slug", "title"}, {"summary", "content", "examples", "analogies"})
     return ConceptData(
         slug=_slug(where.key("slug"), raw["slug"]),
         title=_text(where.key("title"), raw["title"], max_length=200),
@@ -267,13 +267,16 @@ def _question(where: _Path, value: Any, concepts: set[str]) -> QuestionData:
     answer = raw["answer"]
     if isinstance(answer, bool) or not isinstance(answer, int) or not 0 <= answer < len(choices):
         raise where.key("answer").error(
-            f"must be the 0-based index of the right choice (0 to {len(choices) - 1}), got {answer!r}"
+            f"must be the 0-based index of the right choice (0 to {len(choices) - 1}), "
+            f"got {answer!r}"
         )
     key_concepts = _texts(where.key("key_concepts"), raw.get("key_concepts"))
     for i, slug in enumerate(key_concepts):
         if slug not in concepts:
-            raise where.key("key_concepts").index(i).error(
-                f"{slug!r} is not a concept of this domain"
+            raise (
+                where.key("key_concepts")
+                .index(i)
+                .error(f"{slug!r} is not a concept of this domain")
             )
     difficulty = raw.get("difficulty", "medium")
     if difficulty not in DIFFICULTIES:

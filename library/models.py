@@ -40,7 +40,9 @@ class Certification(models.Model):
 
 
 class Domain(models.Model):
-    certification = models.ForeignKey(Certification, on_delete=models.CASCADE, related_name="domains")
+    certification = models.ForeignKey(
+        Certification, on_delete=models.CASCADE, related_name="domains"
+    )
     slug = models.SlugField(max_length=80)
     name = models.CharField(max_length=200)
     description = models.TextField(blank=True)
@@ -183,7 +185,9 @@ class Playlist(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="playlists"
     )
     title = models.CharField(max_length=200)
-    kind = models.CharField(max_length=24, choices=PlaylistKind.choices, default=PlaylistKind.CUSTOM)
+    kind = models.CharField(
+        max_length=24, choices=PlaylistKind.choices, default=PlaylistKind.CUSTOM
+    )
     certification = models.ForeignKey(
         Certification, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -236,7 +240,9 @@ class WatchProgress(models.Model):
     class Meta:
         verbose_name_plural = "watch progress"
         constraints = [
-            models.UniqueConstraint(fields=["learner", "video"], name="watchprogress_one_per_video"),
+            models.UniqueConstraint(
+                fields=["learner", "video"], name="watchprogress_one_per_video"
+            ),
             models.CheckConstraint(
                 condition=Q(position_seconds__gte=0) & Q(seconds_watched__gte=0),
                 name="watchprogress_non_negative",

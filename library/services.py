@@ -48,7 +48,11 @@ class ImportResult:
             return f"{label} {items or 'nothing'}"
 
         return "; ".join(
-            [part("created", self.created), part("updated", self.updated), part("removed", self.removed)]
+            [
+                part("created", self.created),
+                part("updated", self.updated),
+                part("removed", self.removed),
+            ]
         )
 
 
@@ -144,7 +148,9 @@ def _domain_upsert(
     return domain
 
 
-def _concept_upsert(*, domain: Domain, data: ConceptData, position: int, result: ImportResult) -> Concept:
+def _concept_upsert(
+    *, domain: Domain, data: ConceptData, position: int, result: ImportResult
+) -> Concept:
     concept, created = Concept.objects.update_or_create(
         domain=domain,
         slug=data.slug,
@@ -229,7 +235,10 @@ def demo_load() -> DemoResult:
             "certification": cert,
             "overall_score": DEMO_OVERALL,
             "taken_at": timezone.now() - timedelta(days=1),
-            "raw_payload": {"note": "demo data", "domain_scores": {k: str(v) for k, v in DEMO_SCORES.items()}},
+            "raw_payload": {
+                "note": "demo data",
+                "domain_scores": {k: str(v) for k, v in DEMO_SCORES.items()},
+            },
         },
     )
     if made:

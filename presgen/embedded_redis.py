@@ -76,7 +76,7 @@ class EmbeddedRedis:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             start_new_session=True,  # Ctrl-C in the terminal goes to us, not to Redis
-            preexec_fn=die_with_parent,  # noqa: PLW1509 - Linux only, by design
+            preexec_fn=die_with_parent,
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

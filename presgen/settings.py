@@ -23,7 +23,7 @@ DEBUG = env_bool("DEBUG", False)
 VAR_DIR = env_path("VAR_DIR", BASE_DIR / "var")
 
 # --- secrets -----------------------------------------------------------------
-_DEV_SECRET = "presgen-development-only-not-secret"
+_DEV_SECRET = "presgen-development-only-not-secret"  # noqa: S105 - refused unless DEBUG
 SECRET_KEY = env_str("SECRET_KEY", _DEV_SECRET if DEBUG else None)
 if not DEBUG and SECRET_KEY == _DEV_SECRET:
     raise ImproperlyConfigured("SECRET_KEY must be set to a real secret when DEBUG is off")
@@ -118,7 +118,9 @@ DATABASE_URL = env_url(
     f"sqlite:///{VAR_DIR / 'presgen.sqlite3'}",
     schemes=("sqlite", "postgres", "postgresql"),
 )
-DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)}
+DATABASES = {
+    "default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)
+}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # SQLite cannot create the folder its file lives in.
     Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
@@ -207,7 +209,9 @@ SPECTACULAR_SETTINGS = {"TITLE": "PresGen API", "VERSION": "1.0.0"}
 # --- logging -------------------------------------------------------------------
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO").upper()
 if LOG_LEVEL not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
-    raise ImproperlyConfigured(f"LOG_LEVEL must be DEBUG, INFO, WARNING, ERROR or CRITICAL; got {LOG_LEVEL!r}")
+    raise ImproperlyConfigured(
+        f"LOG_LEVEL must be DEBUG, INFO, WARNING, ERROR or CRITICAL; got {LOG_LEVEL!r}"
+    )
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import logging
+from typing import cast
 
 import django_rq
 from django.contrib.auth.decorators import login_required
@@ -11,6 +12,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from library.selectors import learner_home_summary
+from presgen.models import User
 
 logger = logging.getLogger(__name__)
 
@@ -19,7 +21,8 @@ logger = logging.getLogger(__name__)
 def home(request: HttpRequest) -> HttpResponse:
     if request.user.is_staff and not request.GET.get("as_learner"):
         return redirect("admin:index")
-    return render(request, "home.html", {"summary": learner_home_summary(learner=request.user)})
+    learner = cast(User, request.user)  # login_required: never anonymous here
+    return render(request, "home.html", {"summary": learner_home_summary(learner=learner)})
 
 
 @require_GET
@@ -31,14 +34,16 @@ def healthz(request: HttpRequest) -> JsonResponse:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
         checks["database"] = "ok"
-    except Exception as exc:  # noqa: BLE001 - any failure means unhealthy
+    except Exception as exc:
         logger.warning("healthz: database check failed: %s", type(exc).__name__)
         checks["database"] = "unavailable"
     try:
         django_rq.get_connection("default").ping()
         checks["redis"] = "ok"
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         logger.warning("healthz: redis check failed: %s", type(exc).__name__)
         checks["redis"] = "unavailable"
     healthy = all(value == "ok" for value in checks.values())
-    return JsonResponse({"status": "ok" if healthy else "degraded", **checks}, status=200 if healthy else 503)
+    return JsonResponse(
+        {"status": "ok" if healthy else "degraded", **checks}, status=200 if healthy else 503
+    )

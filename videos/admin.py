@@ -56,6 +56,7 @@ class VideoAdmin(admin.ModelAdmin):
 
 
 class ProviderAccountForm(forms.ModelForm):
+    base_url = forms.URLField(required=False, assume_scheme="https")
     # Write-only: the stored secret is never rendered back into the page.
     new_credentials = forms.CharField(
         required=False,
@@ -65,7 +66,15 @@ class ProviderAccountForm(forms.ModelForm):
 
     class Meta:
         model = ProviderAccount
-        exclude = ("credentials",)
+        fields = (
+            "kind",
+            "name",
+            "enabled",
+            "priority",
+            "base_url",
+            "cost_per_minute",
+            "max_concurrency",
+        )
 
     def clean_new_credentials(self) -> dict | None:
         raw = self.cleaned_data["new_credentials"].strip()

@@ -34,7 +34,13 @@ class JobStatus(models.TextChoices):
 
 
 ACTIVE_STATUSES = frozenset(
-    {JobStatus.QUEUED, JobStatus.SCRIPTING, JobStatus.RENDERING, JobStatus.CHECKING, JobStatus.STORING}
+    {
+        JobStatus.QUEUED,
+        JobStatus.SCRIPTING,
+        JobStatus.RENDERING,
+        JobStatus.CHECKING,
+        JobStatus.STORING,
+    }
 )
 FINAL_STATUSES = frozenset({JobStatus.READY, JobStatus.FAILED, JobStatus.CANCELLED})
 

@@ -6,6 +6,7 @@ the others are stopped too, so nothing is left running behind the terminal.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -56,21 +57,41 @@ class Command(BaseCommand):
 
             manage = str(Path(settings.BASE_DIR) / "manage.py")
             children["worker"] = _spawn(
-                [sys.executable, manage, "rqworker", *settings.RQ_QUEUE_NAMES,
-                 "--with-scheduler", "--worker-ttl", "60"],
+                [
+                    sys.executable,
+                    manage,
+                    "rqworker",
+                    *settings.RQ_QUEUE_NAMES,
+                    "--with-scheduler",
+                    "--worker-ttl",
+                    "60",
+                ],
                 env=env,
             )
             children["web"] = _spawn(
-                [sys.executable, "-m", "gunicorn", "presgen.wsgi:application",
-                 "--bind", f"{host}:{port}", "--workers", str(web_workers),
-                 "--access-logfile", "-", "--graceful-timeout", "5"],
+                [
+                    sys.executable,
+                    "-m",
+                    "gunicorn",
+                    "presgen.wsgi:application",
+                    "--bind",
+                    f"{host}:{port}",
+                    "--workers",
+                    str(web_workers),
+                    "--access-logfile",
+                    "-",
+                    "--graceful-timeout",
+                    "5",
+                ],
                 env=env,
             )
             url = f"http://{host}:{port}/"
             if _wait_healthy(url + "healthz", children, stop_requested):
                 self.stdout.write(self.style.SUCCESS(f"\nPresGen is running at {url}"))
                 self.stdout.write(f"  learner login: {DEMO_LEARNER[0]} / {DEMO_LEARNER[1]}")
-                self.stdout.write(f"  staff login:   {DEMO_STAFF[0]} / {DEMO_STAFF[1]}  ({url}admin/)")
+                self.stdout.write(
+                    f"  staff login:   {DEMO_STAFF[0]} / {DEMO_STAFF[1]}  ({url}admin/)"
+                )
                 self.stdout.write("Press Ctrl-C to stop.\n")
             while not stop_requested:
                 for name, child in children.items():
@@ -89,7 +110,10 @@ def _spawn(cmd: list[str], *, env: dict[str, str]) -> subprocess.Popen[bytes]:
     # Own session: the terminal's Ctrl-C reaches only us, and we stop the
     # children in order; the death signal covers us being killed outright.
     return subprocess.Popen(
-        cmd, env=env, start_new_session=True, preexec_fn=die_with_parent  # noqa: PLW1509
+        cmd,
+        env=env,
+        start_new_session=True,
+        preexec_fn=die_with_parent,
     )
 
 
@@ -115,10 +139,8 @@ def _stop_all(children: dict[str, subprocess.Popen[bytes]]) -> None:
         _signal_group(child, signal.SIGTERM)
     deadline = time.monotonic() + STOP_GRACE_SECONDS
     for child in children.values():
-        try:
+        with contextlib.suppress(subprocess.TimeoutExpired):
             child.wait(timeout=max(0.1, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            pass
     for child in children.values():
         # Whatever is left (a work-horse mid-render, a stuck web worker) is killed.
         _signal_group(child, signal.SIGKILL)
@@ -126,7 +148,5 @@ def _stop_all(children: dict[str, subprocess.Popen[bytes]]) -> None:
 
 
 def _signal_group(child: subprocess.Popen[bytes], signum: int) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.killpg(child.pid, signum)
-    except ProcessLookupError:
-        pass

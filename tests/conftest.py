@@ -1,0 +1,43 @@
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import django_rq
+import pytest
+from django.conf import settings
+
+from presgen.embedded_redis import EmbeddedRedis
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> Iterator[str]:
+    """A real Redis: the machine's when REDIS_URL is set, else an embedded one for this run."""
+    if not settings.EMBEDDED_REDIS:
+        yield settings.REDIS_URL
+        return
+    # A short private path: unix socket paths are limited to 107 bytes.
+    with tempfile.TemporaryDirectory(prefix="presgen-redis-") as tmp:
+        with EmbeddedRedis(socket_path=Path(tmp) / "redis.sock") as server:
+            yield server.url
+
+
+@pytest.fixture
+def rq_queues(settings, redis_url: str) -> Iterator[dict[str, django_rq.queues.DjangoRQ]]:
+    """RQ queues on the real Redis above, emptied before and after the test."""
+    settings.RQ_QUEUES = {
+        name: {"URL": redis_url, "DEFAULT_TIMEOUT": 60} for name in settings.RQ_QUEUE_NAMES
+    }
+    queues = {name: django_rq.get_queue(name) for name in settings.RQ_QUEUE_NAMES}
+    for queue in queues.values():
+        queue.empty()
+    yield queues
+    for queue in queues.values():
+        queue.empty()
+
+
+@pytest.fixture
+def media_root(settings, tmp_path: Path) -> Path:
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return settings.MEDIA_ROOT

@@ -1,0 +1,75 @@
+"""`manage.py run_local` brings the site up and Ctrl-C leaves nothing behind."""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.slow
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def processes_with_env(marker: str) -> list[int]:
+    """Pids whose environment carries VAR_DIR=marker: everything run_local started."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            environ = (entry / "environ").read_bytes()
+            state = (entry / "stat").read_text().split(") ")[-1].split()[0]
+        except (OSError, IndexError):
+            continue
+        if f"VAR_DIR={marker}".encode() in environ.split(b"\0") and state != "Z":
+            found.append(int(entry.name))
+    return found
+
+
+def test_run_local_serves_then_ctrl_c_stops_everything():
+    port = free_port()
+    with tempfile.TemporaryDirectory(prefix="pg-run-") as var_dir:
+        env = {**os.environ, "DEBUG": "1", "VAR_DIR": var_dir}
+        proc = subprocess.Popen(
+            [sys.executable, "manage.py", "run_local", "--port", str(port), "--web-workers", "1"],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        try:
+            deadline = time.monotonic() + 60
+            body = b""
+            while time.monotonic() < deadline:
+                try:
+                    with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as r:
+                        body = r.read()
+                        break
+                except OSError:
+                    time.sleep(0.3)
+            assert b'"redis": "ok"' in body
+            assert b'"database": "ok"' in body
+            started = processes_with_env(var_dir)
+            # run_local + worker + gunicorn master and worker (+ embedded Redis when no REDIS_URL)
+            assert len(started) >= 4
+        finally:
+            proc.send_signal(signal.SIGINT)  # what Ctrl-C sends
+            output, _ = proc.communicate(timeout=30)
+        assert proc.returncode == 0, output
+        assert f"PresGen is running at http://127.0.0.1:{port}/" in output
+        assert "learner login: learner" in output
+        time.sleep(0.5)
+        assert processes_with_env(var_dir) == []

@@ -20,6 +20,7 @@ Voice controls:
 
 from __future__ import annotations
 
+import ctypes
 import json
 import logging
 import math
@@ -183,14 +184,55 @@ def voice_load(*, voice_id: str, voices_dir: Path | None = None) -> PiperVoice:
     with _VOICES_LOCK:
         voice = _VOICES.get(key)
         if voice is None:
-            from piper import PiperVoice
-
             global _VOICE_LOADS
-            voice = PiperVoice.load(info.model_path, config_path=info.config_path)
+            voice = _piper_voice_open(model_path=info.model_path, config_path=info.config_path)
             _VOICES[key] = voice
             _VOICE_LOADS += 1
             _LOGGER.info("loaded Piper voice %s from %s", voice_id, info.model_path)
     return voice
+
+
+def _heap_trim() -> None:
+    """Return freed heap pages to the OS after each synthesized chunk.
+
+    ONNX Runtime allocates differently sized tensors sentence after sentence;
+    glibc keeps the freed pages, and the heap grows with the script's length
+    (measured: TTS peak 351 MB for 60 s, 411 MB for 250 s). Trimming after
+    every chunk keeps the worker near the model's own size (about 150 MB
+    between chunks) for a few milliseconds per chunk. A fixed mmap threshold
+    did as well on memory but made synthesis 75% slower.
+    """
+    if _LIBC is not None:
+        _LIBC.malloc_trim(0)
+
+
+try:
+    _LIBC: ctypes.CDLL | None = ctypes.CDLL("libc.so.6")
+except OSError:  # not glibc: nothing to trim
+    _LIBC = None
+
+
+def _piper_voice_open(*, model_path: Path, config_path: Path) -> PiperVoice:
+    """PiperVoice.load, but with ONNX Runtime's memory arena off.
+
+    The arena keeps the peak of every synthesis for the life of the process
+    (about +150 MB after one long script); without it, memory goes back to the
+    allocator after each sentence, so a worker's footprint stays near the
+    model's own size whatever it has rendered. Measured cost: none visible.
+    """
+    import onnxruntime
+    from piper import PiperVoice
+    from piper.config import PiperConfig
+
+    options = onnxruntime.SessionOptions()
+    options.enable_cpu_mem_arena = False
+    config = json.loads(config_path.read_text(encoding="utf-8"))
+    return PiperVoice(
+        config=PiperConfig.from_dict(config),
+        session=onnxruntime.InferenceSession(
+            str(model_path), sess_options=options, providers=["CPUExecutionProvider"]
+        ),
+    )
 
 
 def voice_loads_count() -> int:
@@ -348,6 +390,7 @@ def _chunk_synthesize(
     parts = [part.audio_float_array for part in piper_voice.synthesize(text, syn_config=config)]
     samples = np.concatenate(parts) if parts else np.zeros(0, np.float32)
     samples = audio_pitch_shift(samples=samples, factor=pitch_factor) * _GAIN
+    _heap_trim()
     peak = float(np.max(np.abs(samples))) if samples.size else 0.0
     if peak > _PEAK_LIMIT:
         samples *= _PEAK_LIMIT / peak

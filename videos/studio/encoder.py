@@ -36,14 +36,16 @@ class FrameEncoder:
         audio_path: Path | None,
         preset: str = "veryfast",
         crf: int = 23,
+        pix_fmt: str = "rgb24",
+        color_flags: list[str] | None = None,
     ) -> None:
         width, height = size
         self.dest = dest
-        self.frame_bytes = width * height * 3
+        self.frame_bytes = width * height * 3 if pix_fmt == "rgb24" else width * height * 3 // 2
         self.frames = 0
         # stderr goes to a file: a full pipe would block FFmpeg, and we want its tail on error.
         self._log = tempfile.TemporaryFile()  # noqa: SIM115 - lives as long as the encoder
-        raw_input = f"-f rawvideo -pix_fmt rgb24 -s {width}x{height} -r {fps} -i pipe:0"
+        raw_input = f"-f rawvideo -pix_fmt {pix_fmt} -s {width}x{height} -r {fps} -i pipe:0"
         cmd = [ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y", *raw_input.split()]
         if audio_path is not None:
             cmd += ["-i", str(audio_path)]
@@ -74,7 +76,7 @@ class FrameEncoder:
                 "-af",
                 "volume=-1.5dB",
             ]
-        cmd += ["-movflags", "+faststart", "-f", "mp4", str(dest)]
+        cmd += [*(color_flags or []), "-movflags", "+faststart", "-f", "mp4", str(dest)]
         self._process = subprocess.Popen(cmd, stdin=subprocess.PIPE, stderr=self._log)
 
     def write(self, frame: np.ndarray) -> None:

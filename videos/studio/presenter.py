@@ -1303,7 +1303,7 @@ class Presenter:
 
         The array is the presenter's own buffer: read-only and overwritten by the next call.
         """
-        state = self._rig.state(frame_index, mouth)
+        state = self.state(frame_index=frame_index, mouth=mouth)
         if state != self._state:
             out = self._out
             out.flags.writeable = True
@@ -1311,6 +1311,13 @@ class Presenter:
             out.flags.writeable = False
             self._state = state
         return self._out
+
+    def state(self, *, frame_index: int, mouth: float) -> tuple[int, int, int]:
+        """What the panel shows for this frame (pose, mouth, eyes): equal states, equal pixels.
+
+        Lets a renderer cache work derived from the panel (e.g. its colour conversion).
+        """
+        return self._rig.state(frame_index, mouth)
 
     @property
     def cache_bytes(self) -> int:

@@ -35,10 +35,13 @@ from videos.studio.types import (
     VideoType,
     VoiceConfig,
 )
+from videos.studio.yuv import COLOR_FLAGS, Planes, Yuv420Frame, even_box, rgb_to_yuv420
 
 # Share of the progress bar per stage, from measured time splits on 2 cores.
 TTS_SHARE = 30
 FRAMES_SHARE = 68
+# Converted moving-box regions kept per slide (each ~0.1 MB at 720p).
+MOVING_CACHE_LIMIT = 256
 
 
 class RenderError(ValueError):
@@ -282,56 +285,95 @@ def _frames_encode(
         total_frames=total_frames,
     )
     countdown_box = slides.countdown_box(size=size, presenter=True)
-    countdowns: dict[int, tuple[tuple[int, int], np.ndarray]] = {}
     thumb_frame = min(total_frames - 1, FPS * 2)
 
-    frame = np.empty((height, width, 3), dtype=np.uint8)
+    # The picture is kept twice: RGB (slides and presenter are drawn in RGB) and
+    # the yuv420p frame FFmpeg gets. Only what changes is converted: the whole
+    # frame when the slide changes, else the presenter's moving box (cached by
+    # the presenter's state) and the countdown.
+    rgb = np.empty((height, width, 3), dtype=np.uint8)
     if not video.slides:
-        frame[:] = panel_color
+        rgb[:] = panel_color
+    yuv = Yuv420Frame(width=width, height=height)
+    mx0, my0, mx1, my1 = presenter.moving_box
+    moving = even_box((px0 + mx0, py0 + my0, px0 + mx1, py0 + my1), width=width, height=height)
+    moving_cache: dict[tuple[int, int, int], Planes] = {}
+    # The converted box depends only on the presenter's state unless rounding it
+    # to even pixels reached past the panel into the slide.
+    moving_inside_panel = (
+        moving[0] >= px0 and moving[1] >= py0 and moving[2] <= px1 and moving[3] <= py1
+    )
+    cx0, cy0, cx1, cy1 = even_box(countdown_box, width=width, height=height)
     frames_seconds = 0.0
     segment_index = -1
-    encoder = FrameEncoder(dest=video_dest, size=size, fps=FPS, audio_path=audio_path)
+    last_state: tuple[int, int, int] | None = None
+    last_countdown: int | None = None
+    encoder = FrameEncoder(
+        dest=video_dest,
+        size=size,
+        fps=FPS,
+        audio_path=audio_path,
+        pix_fmt="yuv420p",
+        color_flags=COLOR_FLAGS,
+    )
     loop_started = time.perf_counter()
     try:
         for index in range(total_frames):
             t0 = time.perf_counter()
+            level = float(mouth[index]) if index < len(mouth) else 0.0
+            state = presenter.state(frame_index=index, mouth=level)
+            slide_changed = False
             while (
                 segment_index + 1 < len(segments)
                 and segments[segment_index + 1].start_frame <= index
             ):
                 segment_index += 1
-                segment = segments[segment_index]
-                if video.slides:
-                    image = slides.slide_render(
-                        script=script,
-                        section_index=segment.section_index,
-                        size=size,
-                        presenter=True,
-                        phase=segment.phase,
-                        background=video.background,
-                        branding=video.branding,
-                    )
-                    frame[:] = np.asarray(image)
+                slide_changed = True
             segment = segments[segment_index]
-            level = float(mouth[index]) if index < len(mouth) else 0.0
-            frame[py0:py1, px0:px1] = presenter.panel(frame_index=index, mouth=level)
+            if slide_changed:
+                if video.slides:
+                    rgb[:] = np.asarray(
+                        slides.slide_render(
+                            script=script,
+                            section_index=segment.section_index,
+                            size=size,
+                            presenter=True,
+                            phase=segment.phase,
+                            background=video.background,
+                            branding=video.branding,
+                        )
+                    )
+                rgb[py0:py1, px0:px1] = presenter.panel(frame_index=index, mouth=level)
+                yuv.paste(rgb_to_yuv420(rgb), x=0, y=0)
+                if not moving_inside_panel:
+                    moving_cache.clear()  # its even margin showed the previous slide
+                last_state, last_countdown = state, None
+            elif state != last_state:
+                rgb[py0:py1, px0:px1] = presenter.panel(frame_index=index, mouth=level)
+                planes = moving_cache.get(state)
+                if planes is None:
+                    planes = rgb_to_yuv420(rgb[moving[1] : moving[3], moving[0] : moving[2]])
+                    if len(moving_cache) < MOVING_CACHE_LIMIT:
+                        moving_cache[state] = planes
+                yuv.paste(planes, x=moving[0], y=moving[1])
+                last_state = state
             if video.slides and segment.countdown_until is not None:
                 left = max(1, math.ceil((segment.countdown_until - index) / FPS))
-                if left not in countdowns:
-                    xy, patch = slides.countdown_draw(
+                if left != last_countdown:
+                    (x, y), patch = slides.countdown_draw(
                         image_size=size,
                         box=countdown_box,
                         seconds_left=left,
                         total=segment.countdown_total,
                         background=video.background,
                     )
-                    countdowns[left] = (xy, np.asarray(patch))
-                (cx, cy), patch_array = countdowns[left]
-                frame[cy : cy + patch_array.shape[0], cx : cx + patch_array.shape[1]] = patch_array
+                    rgb[y : y + patch.height, x : x + patch.width] = np.asarray(patch)
+                    yuv.paste(rgb_to_yuv420(rgb[cy0:cy1, cx0:cx1]), x=cx0, y=cy0)
+                    last_countdown = left
             if index == thumb_frame:
-                Image.fromarray(frame).save(thumb_dest, "JPEG", quality=85)
+                Image.fromarray(rgb).save(thumb_dest, "JPEG", quality=85)
             frames_seconds += time.perf_counter() - t0
-            encoder.write(frame)  # blocks while FFmpeg is busy: that wait is encode time
+            encoder.write(yuv.buffer)  # blocks while FFmpeg is busy: that wait is encode time
             if index % FPS == 0:
                 progress.report(TTS_SHARE + FRAMES_SHARE * index / total_frames)
         encoder.close()

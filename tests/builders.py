@@ -6,11 +6,13 @@ import itertools
 from decimal import Decimal
 from typing import Any
 
+from django.core.files.base import ContentFile
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from library.models import Assessment, Certification, Domain, DomainScore
 from presgen.models import User
-from videos.models import VideoJob
+from videos.models import Video, VideoJob
 
 _seq = itertools.count(1)
 
@@ -61,3 +63,29 @@ def video_job_build(*, learner: User, **fields: Any) -> VideoJob:
     fields.setdefault("video_type", "overview")
     fields.setdefault("priority", 1)
     return VideoJob.objects.create(learner=learner, **fields)
+
+
+def video_build(*, job: VideoJob, **fields: Any) -> Video:
+    """A finished Video for a job; needs a MEDIA_ROOT (the `media_root` fixture)."""
+    fields.setdefault("title", "Your roadmap")
+    fields.setdefault("file", ContentFile(b"mp4", name="v.mp4"))
+    return Video.objects.create(
+        job=job,
+        learner=job.learner,
+        video_type=job.video_type,
+        duration_seconds=fields.pop("duration_seconds", 30),
+        size_bytes=fields.pop("size_bytes", 3),
+        width=fields.pop("width", 1280),
+        height=fields.pop("height", 720),
+        **fields,
+    )
+
+
+def integrity_rejected(create: Any) -> bool:
+    """True when the database refuses what `create()` writes."""
+    try:
+        with transaction.atomic():
+            create()
+    except IntegrityError:
+        return True
+    return False

@@ -2,14 +2,13 @@
 
 import pytest
 from django.contrib import admin
-from django.core.files.base import ContentFile
 from django.test import RequestFactory
 from django.urls import reverse
 
 from library.models import Notification, Playlist, PlaylistItem, WatchProgress
 from library.services import demo_load
-from tests.builders import user_build, video_job_build
-from videos.models import GenerationAttempt, ProviderAccount, Video, WebhookEvent
+from tests.builders import user_build, video_build, video_job_build
+from videos.models import GenerationAttempt, ProviderAccount, WebhookEvent
 
 pytestmark = pytest.mark.django_db
 
@@ -22,17 +21,7 @@ def every_model(media_root, rq_queues):
     demo = demo_load()
     job = video_job_build(learner=demo.learner, certification=demo.certification)
     GenerationAttempt.objects.create(job=job, provider="studio", external_id="s-1", seconds=12)
-    video = Video.objects.create(
-        job=job,
-        learner=demo.learner,
-        video_type="overview",
-        title="Your roadmap",
-        file=ContentFile(b"mp4", name="v.mp4"),
-        duration_seconds=30,
-        size_bytes=3,
-        width=1280,
-        height=720,
-    )
+    video = video_build(job=job)
     playlist = Playlist.objects.create(learner=demo.learner, title="Mine")
     PlaylistItem.objects.create(playlist=playlist, video=video)
     WatchProgress.objects.create(learner=demo.learner, video=video, position_seconds=3)

@@ -1,37 +1,27 @@
 from decimal import Decimal
 
 import pytest
-from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from library.models import Assessment, Domain, DomainScore, Playlist
-from tests.builders import assessment_build, certification_build, user_build
+from tests.builders import assessment_build, certification_build, integrity_rejected, user_build
 
 pytestmark = pytest.mark.django_db
-
-
-def rejected(create) -> bool:
-    try:
-        with transaction.atomic():
-            create()
-    except IntegrityError:
-        return True
-    return False
 
 
 def test_scores_and_weights_must_be_percentages():
     cert = certification_build()
     learner = user_build()
-    assert rejected(
+    assert integrity_rejected(
         lambda: Domain.objects.create(certification=cert, slug="x", name="X", weight=101)
     )
-    assert rejected(
+    assert integrity_rejected(
         lambda: Assessment.objects.create(
             learner=learner, certification=cert, overall_score=Decimal(-1), taken_at=timezone.now()
         )
     )
     assessment = assessment_build(learner=learner, certification=cert, scores={"alpha": 50})
-    assert rejected(
+    assert integrity_rejected(
         lambda: DomainScore.objects.create(
             assessment=assessment, domain=cert.domains.get(slug="beta"), score=Decimal("100.5")
         )
@@ -42,10 +32,10 @@ def test_one_score_per_domain_and_unique_domain_slugs():
     cert = certification_build()
     assessment = assessment_build(learner=user_build(), certification=cert, scores={"alpha": 50})
     alpha = cert.domains.get(slug="alpha")
-    assert rejected(
+    assert integrity_rejected(
         lambda: DomainScore.objects.create(assessment=assessment, domain=alpha, score=1)
     )
-    assert rejected(
+    assert integrity_rejected(
         lambda: Domain.objects.create(certification=cert, slug="alpha", name="A", weight=1)
     )
 
@@ -56,7 +46,7 @@ def test_the_same_external_result_cannot_be_imported_twice():
     assessment_build(
         learner=learner, certification=cert, scores={}, source="google_forms", external_id="resp-1"
     )
-    assert rejected(
+    assert integrity_rejected(
         lambda: assessment_build(
             learner=learner,
             certification=cert,
@@ -85,7 +75,7 @@ def test_one_generated_playlist_per_kind_but_any_number_of_custom_ones():
     Playlist.objects.create(
         learner=learner, title="Prep", kind="complete_preparation", certification=cert
     )
-    assert rejected(
+    assert integrity_rejected(
         lambda: Playlist.objects.create(
             learner=learner, title="Prep 2", kind="complete_preparation", certification=cert
         )

@@ -1,10 +1,8 @@
 import itertools
 
 import pytest
-from django.core.files.base import ContentFile
-from django.db import IntegrityError, transaction
 
-from tests.builders import user_build, video_job_build
+from tests.builders import integrity_rejected, user_build, video_build, video_job_build
 from videos.models import (
     FINAL_STATUSES,
     JOB_TRANSITIONS,
@@ -18,48 +16,26 @@ from videos.models import (
 pytestmark = pytest.mark.django_db
 
 
-def rejected(create) -> bool:
-    try:
-        with transaction.atomic():
-            create()
-    except IntegrityError:
-        return True
-    return False
-
-
 def test_priority_progress_and_status_are_checked_by_the_database():
     learner = user_build()
-    assert rejected(lambda: video_job_build(learner=learner, priority=5))
-    assert rejected(lambda: video_job_build(learner=learner, priority=0))
-    assert rejected(lambda: video_job_build(learner=learner, progress=101))
-    assert rejected(lambda: video_job_build(learner=learner, status="exploded"))
+    assert integrity_rejected(lambda: video_job_build(learner=learner, priority=5))
+    assert integrity_rejected(lambda: video_job_build(learner=learner, priority=0))
+    assert integrity_rejected(lambda: video_job_build(learner=learner, progress=101))
+    assert integrity_rejected(lambda: video_job_build(learner=learner, status="exploded"))
     assert video_job_build(learner=learner, priority=4, progress=100).pk
 
 
 def test_one_video_per_job(media_root):
     job = video_job_build(learner=user_build())
 
-    def make_video():
-        return Video.objects.create(
-            job=job,
-            learner=job.learner,
-            video_type="overview",
-            title="Overview",
-            file=ContentFile(b"mp4", name="v.mp4"),
-            duration_seconds=30,
-            size_bytes=3,
-            width=1280,
-            height=720,
-        )
-
-    make_video()
-    assert rejected(make_video)
+    video_build(job=job)
+    assert integrity_rejected(lambda: video_build(job=job))
     assert Video.objects.filter(job=job).count() == 1
 
 
 def test_a_webhook_event_is_stored_once_per_provider():
     WebhookEvent.objects.create(provider="heygen", event_id="evt-1", payload={})
-    assert rejected(
+    assert integrity_rejected(
         lambda: WebhookEvent.objects.create(provider="heygen", event_id="evt-1", payload={})
     )
     WebhookEvent.objects.create(provider="did", event_id="evt-1", payload={})
@@ -68,13 +44,13 @@ def test_a_webhook_event_is_stored_once_per_provider():
 def test_attempt_ids_are_unique_per_provider_and_idempotency_keys_are_unique():
     job = video_job_build(learner=user_build())
     first = GenerationAttempt.objects.create(job=job, provider="heygen", external_id="v1")
-    assert rejected(
+    assert integrity_rejected(
         lambda: GenerationAttempt.objects.create(job=job, provider="heygen", external_id="v1")
     )
     # Attempts not yet submitted have no external id and are not constrained.
     GenerationAttempt.objects.create(job=job, provider="heygen")
     GenerationAttempt.objects.create(job=job, provider="heygen")
-    assert rejected(
+    assert integrity_rejected(
         lambda: GenerationAttempt.objects.create(
             job=job, provider="did", idempotency_key=first.idempotency_key
         )

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image, ImageChops, ImageDraw, ImageFilter, ImageOps
 
+from videos.studio.theme import color_blend, color_parse
 from videos.studio.types import FPS, AvatarConfig
 
 __all__ = [
@@ -100,20 +101,6 @@ def mouth_level_index(mouth: float) -> int:
 
 # --------------------------------------------------------------------------------------------
 # Colours and the look of each avatar
-
-
-def color_parse(value: str) -> RGB:
-    value = value.lstrip("#")
-    return (int(value[0:2], 16), int(value[2:4], 16), int(value[4:6], 16))
-
-
-def color_mix(a: RGB, b: RGB, t: float) -> RGB:
-    """`a` moved a fraction `t` towards `b`."""
-    return (
-        round(a[0] + (b[0] - a[0]) * t),
-        round(a[1] + (b[1] - a[1]) * t),
-        round(a[2] + (b[2] - a[2]) * t),
-    )
 
 
 @dataclass(frozen=True)
@@ -772,9 +759,9 @@ def backdrop_render(
     width, height = size
     luminance = (0.299 * color[0] + 0.587 * color[1] + 0.114 * color[2]) / 255
     light = (
-        color_mix(color, (255, 255, 255), 0.11)
+        color_blend(color, (255, 255, 255), 0.11)
         if luminance < 0.6
-        else color_mix(color, (0, 0, 0), 0.06)
+        else color_blend(color, (0, 0, 0), 0.06)
     )
     ys = (np.arange(height, dtype=np.float32)[:, None] - center[1]) / radii[1]
     xs = (np.arange(width, dtype=np.float32)[None, :] - center[0]) / radii[0]
@@ -1206,7 +1193,7 @@ class _PortraitRig:
             # A faint halo at rest, a bright one at full voice; the ring warms up with it.
             strength = 0.18 + 0.72 * share
             layer = color_layer(_PORTRAIT_ACCENT, halo.point(lambda v, s=strength: round(v * s)))
-            ring_color = color_mix((226, 240, 255), _PORTRAIT_ACCENT, share)
+            ring_color = color_blend((226, 240, 255), _PORTRAIT_ACCENT, share)
             layer.alpha_composite(color_layer(ring_color, ring_disc))
             layer.alpha_composite(framed)
             layers.append(np.asarray(layer, dtype=np.float32))

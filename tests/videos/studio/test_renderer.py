@@ -167,8 +167,10 @@ def test_mouth_moves_only_while_speech_is_heard(tmp_path):
     mouth = (slice(y0 + ys.min(), y0 + ys.max() + 1), slice(x0 + xs.min(), x0 + xs.max() + 1))
 
     frames = frames_read(result.video_path)
+    # Share of mouth pixels that change strongly between frames: a mouth opening
+    # changes many; codec noise (e.g. at a keyframe) changes a few by a little.
     motion = [
-        np.abs(b[mouth].astype(int) - a[mouth].astype(int)).mean()
+        float((np.abs(b[mouth].astype(int) - a[mouth].astype(int)).sum(axis=2) > 90).mean())
         for a, b in itertools.pairwise(frames)
     ]
     # Locate the think pause from the captions: the gap between the two cues.
@@ -177,8 +179,8 @@ def test_mouth_moves_only_while_speech_is_heard(tmp_path):
     assert gap_end - gap_start > 2.5
     silent = motion[int((gap_start + 0.4) * 25) : int((gap_end - 0.3) * 25)]
     speaking = motion[int(cues[0].start * 25) : int(cues[0].end * 25)]
-    assert max(silent) < 1.0, "the mouth moved during the think pause"
-    assert max(speaking) > 5.0, "the mouth did not move while speaking"
+    assert max(silent) < 0.01, "the mouth moved during the think pause"
+    assert max(speaking) > 0.1, "the mouth did not move while speaking"
 
 
 def test_practice_video_counts_down_then_shows_the_explanation(tmp_path):

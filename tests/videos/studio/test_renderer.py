@@ -87,7 +87,7 @@ def probe(path: Path) -> dict:
 
 
 AVATARS = sorted(avatars_available())
-TYPE_AVATAR = list(zip(VideoType, itertools.cycle(AVATARS), strict=False))
+TYPE_AVATAR = list(itertools.product(VideoType, AVATARS))
 
 
 @pytest.mark.parametrize(("video_type", "avatar_id"), TYPE_AVATAR, ids=lambda v: str(v))

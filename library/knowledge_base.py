@@ -79,7 +79,7 @@ def knowledge_base_load(*, path: Path) -> CertificationData:
 
 def knowledge_base_parse(*, text: str, name: str = "<input>") -> CertificationData:
     data = _decode(text, name)
-    return _certification(_Path(name, "certification"), _field(data, "certification", name, dict))
+    return _certification(_Path(name, "certification"), _top_level(data, "certification", name))
 
 
 def _decode(text: str, name: str) -> Any:
@@ -116,7 +116,7 @@ class _Path:
         return KnowledgeBaseError(f"{self.file}: {self.path}: {message}")
 
 
-def _field(obj: Any, key: str, file: str, kind: type) -> Any:
+def _top_level(obj: Any, key: str, file: str) -> Any:
     if not isinstance(obj, dict):
         raise KnowledgeBaseError(f"{file}: the top level must be a mapping with a '{key}' key")
     if key not in obj:

@@ -165,6 +165,10 @@ STORAGES = {
     },
 }
 
+# --- studio (the built-in renderer) ---------------------------------------------
+# Extra Piper voices (X.onnx + X.onnx.json) offered beside the bundled "joe".
+STUDIO_VOICES_DIR = env_path("STUDIO_VOICES_DIR", VAR_DIR / "voices")
+
 # --- email -------------------------------------------------------------------
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 EMAIL_HOST = env_str("EMAIL_HOST", "localhost")

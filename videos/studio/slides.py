@@ -1402,29 +1402,15 @@ def motivational_draw(c: SlideCanvas) -> bool:
                 track=p.surface_alt,
             )
             inner = thickness * 2
-            number = c.text(
-                percent_format(overall),
-                (rx + inner, ry + inner, rx + diameter - inner, ry + round(diameter * 0.6)),
-                theme.DISPLAY,
-                p.text,
-                align="center",
-                valign="bottom",
-                max_lines=1,
-                max_px=round(diameter * 0.24),
-            )
-            c.text(
-                "OVERALL",
-                (
-                    rx + inner,
-                    number.block[3] + c.px(0.004),
-                    rx + diameter - inner,
-                    ry + diameter - inner,
-                ),
-                theme.LABEL,
-                p.muted,
-                align="center",
-                valign="top",
-                max_lines=1,
+            score_label_draw(
+                c,
+                box=(rx + inner, ry + inner, rx + diameter - inner, ry + diameter - inner),
+                split_y=ry + round(diameter * 0.6),
+                percent=overall,
+                label="OVERALL",
+                number_style=(theme.DISPLAY, p.text, round(diameter * 0.24)),
+                label_style=(theme.LABEL, p.muted, None),
+                gap=c.px(0.004),
             )
             if overall >= theme.STRONG_SCORE:
                 verdict = "Exam ready"
@@ -1634,27 +1620,55 @@ def celebration_draw(c: SlideCanvas) -> bool:
             track=p.gold,
         )
         edge = round(seal * 0.16)
-        number = c.text(
-            percent_format(percent),
-            (sx + edge, sy + edge, sx + seal - edge, sy + round(seal * 0.62)),
-            theme.TITLE,
-            p.gold,
-            align="center",
-            valign="bottom",
-            max_lines=1,
-            max_px=round(seal * 0.26),
-        )
-        c.text(
-            "SCORE",
-            (sx + edge, number.block[3], sx + seal - edge, sy + seal - edge),
-            theme.LABEL,
-            p.text_soft,
-            align="center",
-            valign="top",
-            max_lines=1,
-            max_px=max(theme.FONT_MIN_PX, round(seal * 0.1)),
+        score_label_draw(
+            c,
+            box=(sx + edge, sy + edge, sx + seal - edge, sy + seal - edge),
+            split_y=sy + round(seal * 0.62),
+            percent=percent,
+            label="SCORE",
+            number_style=(theme.TITLE, p.gold, round(seal * 0.26)),
+            label_style=(theme.LABEL, p.text_soft, max(theme.FONT_MIN_PX, round(seal * 0.1))),
+            gap=0,
         )
     return True
+
+
+def score_label_draw(
+    c: SlideCanvas,
+    *,
+    box: Box,
+    split_y: int,
+    percent: float,
+    label: str,
+    number_style: tuple[TextStyle, RGB, int | None],
+    label_style: tuple[TextStyle, RGB, int | None],
+    gap: int,
+) -> None:
+    """A percentage centred above split_y with a small label right under it, inside box
+    (the middle of a score ring or a certificate seal). Styles are (style, colour, max px)."""
+    x0, y0, x1, y1 = box
+    style, color, max_px = number_style
+    number = c.text(
+        percent_format(percent),
+        (x0, y0, x1, split_y),
+        style,
+        color,
+        align="center",
+        valign="bottom",
+        max_lines=1,
+        max_px=max_px,
+    )
+    style, color, max_px = label_style
+    c.text(
+        label,
+        (x0, number.block[3] + gap, x1, y1),
+        style,
+        color,
+        align="center",
+        valign="top",
+        max_lines=1,
+        max_px=max_px,
+    )
 
 
 def introduction_draw(c: SlideCanvas) -> bool:

@@ -13,6 +13,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from videos.quality import video_check
@@ -38,7 +39,11 @@ class Command(BaseCommand):
         parser.add_argument("--avatar", default="professional_instructor")
         parser.add_argument("--avatar-image", type=Path, help="a portrait to use as the avatar")
         parser.add_argument("--voice", default="joe")
-        parser.add_argument("--voices-dir", type=Path, help="folder of extra Piper voices")
+        parser.add_argument(
+            "--voices-dir",
+            type=Path,
+            help="folder of extra Piper voices (default: the STUDIO_VOICES_DIR setting)",
+        )
         parser.add_argument("--speed", type=float, default=1.0)
         parser.add_argument("--quality", default=Quality.P720.value, help="480p, 720p or 1080p")
         parser.add_argument("--no-slides", action="store_true")
@@ -61,7 +66,7 @@ class Command(BaseCommand):
                 voice=VoiceConfig(voice_id=opts["voice"], speed=opts["speed"]),
                 video=VideoConfig(slides=not opts["no_slides"], captions=not opts["no_captions"]),
                 quality=opts["quality"],
-                voices_dir=opts["voices_dir"],
+                voices_dir=opts["voices_dir"] or settings.STUDIO_VOICES_DIR,
                 on_progress=self._progress,
             )
         except (ScriptError, RenderError, UnknownVoiceError, UnknownAvatarError) as exc:

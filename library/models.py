@@ -257,6 +257,7 @@ class WatchProgress(models.Model):
 class NotificationKind(models.TextChoices):
     VIDEO_READY = "video_ready", "Video ready"
     VIDEO_FAILED = "video_failed", "Video failed"
+    SERIES_FINISHED = "series_finished", "Series finished"
     SERIES_PLANNED = "series_planned", "Series planned"
     INFO = "info", "Information"
 
@@ -272,9 +273,19 @@ class Notification(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     read_at = models.DateTimeField(null=True, blank=True)
     emailed_at = models.DateTimeField(null=True, blank=True)
+    # What the message is about ("job:42:ready", "series:7"): the database
+    # refuses a second one, so two workers finishing together tell the learner once.
+    dedupe_key = models.CharField(max_length=100, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["learner", "dedupe_key"],
+                condition=~Q(dedupe_key=""),
+                name="notification_unique_dedupe_key",
+            )
+        ]
         indexes = [models.Index(fields=["learner", "read_at", "-created_at"])]
 
     def __str__(self) -> str:

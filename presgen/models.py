@@ -60,6 +60,12 @@ class User(AbstractUser):
     preferred_avatar = models.CharField(max_length=64, default="professional_instructor")
     preferred_voice = models.CharField(max_length=64, default="joe")
     time_zone = models.CharField(max_length=64, default="UTC", validators=[validate_time_zone])
+    email_notifications = models.BooleanField(
+        default=True, help_text="email me when a video is ready or failed"
+    )
+    series_digest = models.BooleanField(
+        default=False, help_text="one message when a whole series is finished, not one per video"
+    )
 
     class Meta(AbstractUser.Meta):
         swappable = "AUTH_USER_MODEL"

@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import hashlib
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -154,7 +155,7 @@ STATIC_ROOT = env_path("STATIC_ROOT", VAR_DIR / "static")
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "media/"
 MEDIA_ROOT = env_path("MEDIA_ROOT", VAR_DIR / "media")
-STORAGES = {
+STORAGES: dict[str, dict[str, Any]] = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
         "BACKEND": (
@@ -169,6 +170,74 @@ STORAGES = {
 # Extra Piper voices (X.onnx + X.onnx.json) offered beside the bundled "joe".
 STUDIO_VOICES_DIR = env_path("STUDIO_VOICES_DIR", VAR_DIR / "voices")
 
+# --- the generation pipeline ----------------------------------------------------
+# Where finished videos, captions and thumbnails are kept: "local" (MEDIA_ROOT)
+# or "google_drive" (a service account's Drive, files under users/<id>/videos/).
+VIDEO_STORAGE = env_str("VIDEO_STORAGE", "local")
+if VIDEO_STORAGE not in {"local", "google_drive"}:
+    raise ImproperlyConfigured(
+        f"VIDEO_STORAGE must be local or google_drive; got {VIDEO_STORAGE!r}"
+    )
+GOOGLE_SERVICE_ACCOUNT_FILE = env_str("GOOGLE_SERVICE_ACCOUNT_FILE", "")
+GOOGLE_DRIVE_FOLDER_ID = env_str("GOOGLE_DRIVE_FOLDER_ID", "")
+# Only for a Drive-compatible endpoint other than Google's (tests use a local one).
+GOOGLE_DRIVE_API_URL = env_str("GOOGLE_DRIVE_API_URL", "")
+if VIDEO_STORAGE == "google_drive" and not GOOGLE_SERVICE_ACCOUNT_FILE:
+    raise ImproperlyConfigured("VIDEO_STORAGE=google_drive needs GOOGLE_SERVICE_ACCOUNT_FILE")
+STORAGES["videos"] = (
+    {
+        "BACKEND": "videos.storage_gdrive.GoogleDriveStorage",
+        "OPTIONS": {
+            "service_account_file": GOOGLE_SERVICE_ACCOUNT_FILE,
+            "root_folder_id": GOOGLE_DRIVE_FOLDER_ID,
+            "api_url": GOOGLE_DRIVE_API_URL,
+        },
+    }
+    if VIDEO_STORAGE == "google_drive"
+    else {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+)
+
+# Renders are written here first and reach storage only once checked.
+RENDER_WORK_DIR = env_path("RENDER_WORK_DIR", VAR_DIR / "work")
+
+# Optional LLM script writer: any OpenAI-compatible chat completions endpoint.
+# Templates stay the default and the fallback whenever the LLM fails.
+LLM_API_URL = env_str("LLM_API_URL", "")  # e.g. https://api.openai.com/v1
+LLM_API_KEY = env_str("LLM_API_KEY", "")
+LLM_MODEL = env_str("LLM_MODEL", "gpt-4o-mini")
+LLM_TIMEOUT_SECONDS = env_int("LLM_TIMEOUT_SECONDS", 60, minimum=1, maximum=600)
+
+# Retries and provider selection.
+JOB_MAX_RETRIES = env_int("JOB_MAX_RETRIES", 3, minimum=0, maximum=20)
+JOB_RETRY_BASE_SECONDS = env_int("JOB_RETRY_BASE_SECONDS", 30, minimum=0, maximum=3600)
+JOB_DEADLINE_HOURS = env_int("JOB_DEADLINE_HOURS", 24, minimum=1, maximum=24 * 30)
+JOB_LEASE_SECONDS = env_int("JOB_LEASE_SECONDS", 75, minimum=5, maximum=3600)
+VIDEO_QUALITY = env_str("VIDEO_QUALITY", "720p")
+if VIDEO_QUALITY not in {"480p", "720p", "1080p"}:
+    raise ImproperlyConfigured(f"VIDEO_QUALITY must be 480p, 720p or 1080p; got {VIDEO_QUALITY!r}")
+PROVIDER_SELECTION_WEIGHTS = {
+    "quality": env_int("PROVIDER_WEIGHT_QUALITY", 40, minimum=0, maximum=100),
+    "reliability": env_int("PROVIDER_WEIGHT_RELIABILITY", 30, minimum=0, maximum=100),
+    "speed": env_int("PROVIDER_WEIGHT_SPEED", 20, minimum=0, maximum=100),
+    "cost": env_int("PROVIDER_WEIGHT_COST", 10, minimum=0, maximum=100),
+}
+CIRCUIT_FAILURE_THRESHOLD = env_int("CIRCUIT_FAILURE_THRESHOLD", 3, minimum=1, maximum=100)
+CIRCUIT_WINDOW_SECONDS = env_int("CIRCUIT_WINDOW_SECONDS", 300, minimum=1, maximum=86400)
+CIRCUIT_COOLDOWN_SECONDS = env_int("CIRCUIT_COOLDOWN_SECONDS", 60, minimum=1, maximum=86400)
+# Provider kinds -> adapter classes; tests add providers that fail on purpose.
+VIDEO_PROVIDER_CLASSES = {"studio": "videos.providers.studio.StudioProvider"}
+
+# Monitoring: alerts to ADMINS by email and, when set, to a Slack webhook.
+ALERT_GENERATION_SECONDS = env_int("ALERT_GENERATION_SECONDS", 90, minimum=1, maximum=86400)
+ALERT_MIN_QA_SCORE = env_int("ALERT_MIN_QA_SCORE", 80, minimum=0, maximum=100)
+ALERT_SUCCESS_RATE_WINDOW = env_int("ALERT_SUCCESS_RATE_WINDOW", 200, minimum=1, maximum=100000)
+ALERT_MIN_SUCCESS_RATE = 0.995
+ALERT_SLACK_WEBHOOK_URL = env_str("ALERT_SLACK_WEBHOOK_URL", "")
+ADMINS = [("PresGen admins", a) for a in env_list("ADMIN_EMAILS", [])]
+
+# Links in emails point here.
+PUBLIC_URL = env_str("PUBLIC_URL", "http://localhost:8000").rstrip("/")
+
 # --- email -------------------------------------------------------------------
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
@@ -177,6 +246,8 @@ EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "PresGen <presgen@localhost>")
+SERVER_EMAIL = env_str("SERVER_EMAIL", DEFAULT_FROM_EMAIL)  # sender of alerts to ADMINS
+EMAIL_SUBJECT_PREFIX = "[PresGen] "
 
 # --- i18n / time -------------------------------------------------------------
 LANGUAGE_CODE = "en-us"

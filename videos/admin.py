@@ -3,7 +3,15 @@ import json
 from django import forms
 from django.contrib import admin
 
-from videos.models import GenerationAttempt, ProviderAccount, Video, VideoJob, WebhookEvent
+from videos.models import (
+    Alert,
+    GenerationAttempt,
+    ProviderAccount,
+    ProviderCircuit,
+    Video,
+    VideoJob,
+    WebhookEvent,
+)
 
 
 class GenerationAttemptInline(admin.TabularInline):
@@ -118,3 +126,16 @@ class WebhookEventAdmin(admin.ModelAdmin):
     list_filter = ("provider", ("processed_at", admin.EmptyFieldListFilter))
     search_fields = ("event_id",)
     readonly_fields = ("received_at",)
+
+
+@admin.register(ProviderCircuit)
+class ProviderCircuitAdmin(admin.ModelAdmin):
+    list_display = ("provider", "state", "failures", "opened_at", "updated_at")
+    readonly_fields = ("last_error", "updated_at")
+
+
+@admin.register(Alert)
+class AlertAdmin(admin.ModelAdmin):
+    list_display = ("created_at", "kind", "provider", "message", "resolved_at")
+    list_filter = ("kind", "provider", ("resolved_at", admin.EmptyFieldListFilter))
+    raw_id_fields = ("job",)

@@ -6,6 +6,7 @@ import uuid
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.files.storage import Storage, storages
 from django.db import models
 from django.db.models import Q
 
@@ -44,19 +45,37 @@ ACTIVE_STATUSES = frozenset(
 )
 FINAL_STATUSES = frozenset({JobStatus.READY, JobStatus.FAILED, JobStatus.CANCELLED})
 
-# The pipeline moves forward one step at a time; any active step may fail or be
-# cancelled; a failed or cancelled job may be queued again (retry). A ready job
-# is final: re-rendering makes a new job, so a Video is never replaced in place.
+# The pipeline moves forward one step at a time (a new provider attempt goes
+# back to rendering); any active step may fail or be cancelled, or go back to
+# the queue (a retry after backoff, or a worker that died); a failed or
+# cancelled job may be queued again (retry). A ready job is final:
+# re-rendering makes a new job, so a Video is never replaced in place.
 JOB_TRANSITIONS: dict[str, frozenset[str]] = {
     JobStatus.QUEUED: frozenset({JobStatus.SCRIPTING, JobStatus.FAILED, JobStatus.CANCELLED}),
-    JobStatus.SCRIPTING: frozenset({JobStatus.RENDERING, JobStatus.FAILED, JobStatus.CANCELLED}),
+    JobStatus.SCRIPTING: frozenset(
+        {JobStatus.RENDERING, JobStatus.QUEUED, JobStatus.FAILED, JobStatus.CANCELLED}
+    ),
     JobStatus.RENDERING: frozenset(
-        {JobStatus.CHECKING, JobStatus.RENDERING, JobStatus.FAILED, JobStatus.CANCELLED}
+        {
+            JobStatus.CHECKING,
+            JobStatus.RENDERING,
+            JobStatus.QUEUED,
+            JobStatus.FAILED,
+            JobStatus.CANCELLED,
+        }
     ),
     JobStatus.CHECKING: frozenset(
-        {JobStatus.STORING, JobStatus.RENDERING, JobStatus.FAILED, JobStatus.CANCELLED}
+        {
+            JobStatus.STORING,
+            JobStatus.RENDERING,
+            JobStatus.QUEUED,
+            JobStatus.FAILED,
+            JobStatus.CANCELLED,
+        }
     ),
-    JobStatus.STORING: frozenset({JobStatus.READY, JobStatus.FAILED, JobStatus.CANCELLED}),
+    JobStatus.STORING: frozenset(
+        {JobStatus.READY, JobStatus.QUEUED, JobStatus.FAILED, JobStatus.CANCELLED}
+    ),
     JobStatus.READY: frozenset(),
     JobStatus.FAILED: frozenset({JobStatus.QUEUED}),
     JobStatus.CANCELLED: frozenset({JobStatus.QUEUED}),
@@ -98,6 +117,19 @@ class VideoJob(models.Model):
     error = models.TextField(blank=True)
     error_kind = models.CharField(max_length=16, choices=ErrorKind.choices, blank=True, default="")
     retries = models.PositiveSmallIntegerField(default=0)
+    # Planning identity: what the video is for ("remediation:networking") and a
+    # digest of the inputs that shape it. The same plan with the same inputs
+    # is never created twice for a learner and certification.
+    plan_key = models.CharField(max_length=120, blank=True)
+    plan_fingerprint = models.CharField(max_length=64, blank=True)
+    # The worker holding the job: a lease renewed while it works. A job whose
+    # lease ran out (its worker died or hung) may be claimed by another worker;
+    # the old holder's writes then match no row and it stops.
+    lease_token = models.UUIDField(null=True, blank=True, editable=False)
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
+    rq_job_id = models.CharField(max_length=80, blank=True, editable=False)
+    next_run_at = models.DateTimeField(null=True, blank=True, help_text="scheduled retry")
+    deadline_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     started_at = models.DateTimeField(null=True, blank=True)
@@ -115,9 +147,15 @@ class VideoJob(models.Model):
             models.CheckConstraint(
                 condition=Q(status__in=JobStatus.values), name="videojob_status_valid"
             ),
+            models.UniqueConstraint(
+                fields=["learner", "certification", "plan_key", "plan_fingerprint"],
+                condition=~Q(plan_key=""),
+                name="videojob_one_per_plan",
+            ),
         ]
         indexes = [
             models.Index(fields=["learner", "status"]),
+            models.Index(fields=["assessment", "status"]),
             models.Index(fields=["status", "priority", "created_at"]),
             models.Index(fields=["created_at"]),
         ]
@@ -159,6 +197,10 @@ class GenerationAttempt(models.Model):
     seconds = models.FloatField(null=True, blank=True)
     cost = models.DecimalField(max_digits=10, decimal_places=4, default=Decimal(0))
     qa_score = models.FloatField(null=True, blank=True)
+    quality_report = models.JSONField(default=dict, blank=True)
+    # Remote renders: when the next status check is due, and how many ran.
+    next_check_at = models.DateTimeField(null=True, blank=True)
+    checks = models.PositiveIntegerField(default=0)
 
     class Meta:
         ordering = ["job", "started_at"]
@@ -170,10 +212,19 @@ class GenerationAttempt(models.Model):
             ),
             models.CheckConstraint(condition=Q(cost__gte=0), name="attempt_cost_non_negative"),
         ]
-        indexes = [models.Index(fields=["provider", "status", "started_at"])]
+        indexes = [
+            models.Index(fields=["provider", "status", "started_at"]),
+            models.Index(fields=["status", "next_check_at"]),
+        ]
 
     def __str__(self) -> str:
         return f"{self.provider} attempt for job #{self.job_id}"
+
+
+def _videos_storage() -> Storage:
+    # Chosen by VIDEO_STORAGE (local media or Google Drive), read at call time
+    # so the migration does not freeze a backend.
+    return storages["videos"]
 
 
 def _video_upload_to(instance: Video, filename: str) -> str:
@@ -194,9 +245,13 @@ class Video(models.Model):
     domain = models.ForeignKey(
         "library.Domain", null=True, blank=True, on_delete=models.SET_NULL, related_name="videos"
     )
-    file = models.FileField(upload_to=_video_upload_to, max_length=300)
-    thumbnail = models.FileField(upload_to=_video_upload_to, max_length=300, blank=True)
-    captions = models.FileField(upload_to=_video_upload_to, max_length=300, blank=True)
+    file = models.FileField(upload_to=_video_upload_to, storage=_videos_storage, max_length=300)
+    thumbnail = models.FileField(
+        upload_to=_video_upload_to, storage=_videos_storage, max_length=300, blank=True
+    )
+    captions = models.FileField(
+        upload_to=_video_upload_to, storage=_videos_storage, max_length=300, blank=True
+    )
     duration_seconds = models.FloatField()
     size_bytes = models.PositiveBigIntegerField()
     width = models.PositiveIntegerField()
@@ -275,3 +330,62 @@ class WebhookEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.provider} {self.event_id}"
+
+
+class CircuitState(models.TextChoices):
+    CLOSED = "closed", "Closed (healthy)"
+    OPEN = "open", "Open (not used)"
+    HALF_OPEN = "half_open", "Half-open (one trial)"
+
+
+class ProviderCircuit(models.Model):
+    """A provider's circuit breaker: opened by repeated failures, tried again after a cool-down."""
+
+    provider = models.CharField(max_length=100, unique=True)
+    state = models.CharField(
+        max_length=16, choices=CircuitState.choices, default=CircuitState.CLOSED
+    )
+    failures = models.PositiveIntegerField(default=0, help_text="failures in the current window")
+    window_started_at = models.DateTimeField(null=True, blank=True)
+    opened_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["provider"]
+
+    def __str__(self) -> str:
+        return f"{self.provider}: {self.state}"
+
+
+class AlertKind(models.TextChoices):
+    SLOW_GENERATION = "slow_generation", "Generation too slow"
+    LOW_QUALITY = "low_quality", "Quality too low"
+    LOW_SUCCESS_RATE = "low_success_rate", "Success rate too low"
+
+
+class Alert(models.Model):
+    kind = models.CharField(max_length=24, choices=AlertKind.choices)
+    provider = models.CharField(max_length=100, blank=True)
+    message = models.TextField()
+    details = models.JSONField(default=dict, blank=True)
+    job = models.ForeignKey(
+        VideoJob, null=True, blank=True, on_delete=models.SET_NULL, related_name="alerts"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["kind", "resolved_at"])]
+        constraints = [
+            # One open alert per kind and provider: racing workers page staff once.
+            models.UniqueConstraint(
+                fields=["kind", "provider"],
+                condition=Q(resolved_at__isnull=True),
+                name="alert_one_open_per_kind",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.message

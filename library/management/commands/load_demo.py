@@ -6,6 +6,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from library.services import DEMO_LEARNER, DEMO_STAFF, demo_load
+from videos.services import series_plan
 
 
 class Command(BaseCommand):
@@ -28,5 +29,10 @@ class Command(BaseCommand):
         result = demo_load()
         what = ", ".join(result.created) if result.created else "nothing new (already loaded)"
         self.stdout.write(self.style.SUCCESS(f"Demo data: created {what}."))
+        plan = series_plan(assessment=result.assessment)
+        self.stdout.write(
+            f"  demo learner's video series: {len(plan.jobs)} videos planned "
+            f"({len(plan.created)} new); workers render them once PresGen runs"
+        )
         self.stdout.write(f"  learner login: {DEMO_LEARNER[0]} / {DEMO_LEARNER[1]}")
         self.stdout.write(f"  staff login:   {DEMO_STAFF[0]} / {DEMO_STAFF[1]}")

@@ -14,14 +14,17 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import DatabaseError
 
 from library.services import DEMO_LEARNER, DEMO_STAFF
 from presgen.embedded_redis import EmbeddedRedis, EmbeddedRedisError, die_with_parent
+from videos.reconciler import jobs_reconcile
 
 STOP_GRACE_SECONDS = 10
 
@@ -63,11 +66,24 @@ class Command(BaseCommand):
                     "rqworker",
                     *settings.RQ_QUEUE_NAMES,
                     "--with-scheduler",
+                    "--worker-class",
+                    "videos.worker.PresGenWorker",
                     "--worker-ttl",
                     "60",
                 ],
                 env=env,
             )
+            # The periodic reconciler (re-enqueues lost jobs, checks overdue renders).
+            children["cron"] = _spawn([sys.executable, manage, "rqcron", "videos.cron"], env=env)
+            # Jobs planned while Redis was not running yet (e.g. by load_demo) go
+            # on the queue now rather than at the reconciler's first round.
+            try:
+                queued = jobs_reconcile(grace=timedelta(0)).requeued
+            except DatabaseError as error:  # not migrated yet: `make run` migrates first
+                self.stderr.write(f"Could not look for waiting video jobs: {error}")
+            else:
+                if queued:
+                    self.stdout.write(f"{queued} waiting video job(s) queued")
             children["web"] = _spawn(
                 [
                     sys.executable,

@@ -1,0 +1,198 @@
+"""Per-job overhead of the generation pipeline outside rendering.
+
+Plans 1,000 video jobs (250 assessments of 4 videos each) through the real
+services, drains them with a real RQ worker on an embedded Redis and a fresh
+SQLite database, using a provider that "renders" by copying a tiny studio clip,
+so what is measured is everything but the render: planning, enqueueing,
+script writing, the state machine's writes, the quality check of the clip,
+storing the files and notifying the learner. Then counts lost and duplicated
+work.
+
+    python bench/pipeline.py [--jobs 1000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from decimal import Decimal
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--jobs", type=int, default=1000)
+    jobs_wanted = parser.parse_args().jobs
+    work = Path(tempfile.mkdtemp(prefix="presgen-bench-pipeline-"))
+    from presgen.embedded_redis import EmbeddedRedis
+
+    redis_server = EmbeddedRedis(socket_path=work / "redis.sock")
+    redis_server.start()
+    os.environ.update(
+        DEBUG="1",
+        DJANGO_SETTINGS_MODULE="presgen.settings",
+        DATABASE_URL=f"sqlite:///{work / 'bench.sqlite3'}",
+        REDIS_URL=redis_server.url,
+        MEDIA_ROOT=str(work / "media"),
+        RENDER_WORK_DIR=str(work / "render"),
+        VIDEO_QUALITY="480p",
+        EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend",
+        LOG_LEVEL="WARNING",
+    )
+    try:
+        return _run(work=work, jobs_wanted=jobs_wanted)
+    finally:
+        redis_server.stop()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+class NoopProvider:
+    """Hands back the same tiny studio clip for every request."""
+
+    kind = "noop"
+
+    def __init__(self, *, name: str, account: object = None) -> None:
+        from videos.providers.base import Capabilities
+
+        self.name = name
+        self.cost_per_minute = Decimal(0)
+        self.max_concurrency = 10_000
+        self.capabilities = Capabilities(
+            max_duration_seconds=3600,
+            resolutions=frozenset({"480p"}),
+            captions=True,
+            custom_avatars=False,
+            local=True,
+        )
+
+    def submit(self, request, *, workdir, on_progress):  # type: ignore[no-untyped-def]
+        from videos.providers.base import RenderOutput, Submission
+
+        paths = []
+        for source in CLIP["files"]:
+            target = workdir / source.name
+            shutil.copy(source, target)
+            paths.append(target)
+        return Submission(
+            external_id=request.idempotency_key,
+            output=RenderOutput(
+                video_path=paths[0],
+                captions_path=paths[1],
+                thumbnail_path=paths[2],
+                duration=CLIP["duration"],
+                expected_duration=CLIP["duration"],
+            ),
+        )
+
+
+CLIP: dict = {}
+
+
+def _run(*, work: Path, jobs_wanted: int) -> int:
+    import django
+
+    django.setup()
+    import django_rq
+    from django.conf import settings
+    from django.core.management import call_command
+    from rq.worker import SimpleWorker
+
+    from library.models import Assessment, DomainScore
+    from library.services import demo_load
+    from presgen.models import User
+    from videos.models import GenerationAttempt, JobStatus, ProviderAccount, Video, VideoJob
+    from videos.quality import video_check
+    from videos.services import series_plan
+    from videos.studio.renderer import video_render
+    from videos.studio.types import Script, Section, VideoType
+
+    call_command("migrate", verbosity=0)
+    settings.VIDEO_PROVIDER_CLASSES["noop"] = "__main__.NoopProvider"
+    ProviderAccount.objects.create(kind="studio", name="studio", enabled=False)
+    ProviderAccount.objects.create(kind="noop", name="noop")
+
+    clip = video_render(
+        script=Script(VideoType.OVERVIEW, "Clip", (Section("Hello", "Hello there, learner."),)),
+        dest=work / "clip.mp4",
+        quality="480p",
+    )
+    CLIP["files"] = [clip.video_path, clip.captions_path, clip.thumbnail_path]
+    CLIP["duration"] = clip.report.duration
+
+    demo = demo_load()
+    domains = {d.slug: d for d in demo.certification.domains.all()}
+    # Two weak domains and an overall score under 50: overview, two
+    # remediation videos and a motivational one per assessment.
+    scores = {
+        "security-identity": 30,
+        "networking-delivery": 40,
+        "cloud-concepts": 60,
+        "compute-storage": 55,
+        "operations-cost-resilience": 50,
+    }
+    assessments = []
+    for n in range(jobs_wanted // 4):
+        learner = User.objects.create(username=f"bench{n}", email=f"bench{n}@example.com")
+        assessment = Assessment.objects.create(
+            learner=learner,
+            certification=demo.certification,
+            overall_score=Decimal(45),
+            taken_at=demo.assessment.taken_at,
+        )
+        DomainScore.objects.bulk_create(
+            DomainScore(assessment=assessment, domain=domains[slug], score=score)
+            for slug, score in scores.items()
+        )
+        assessments.append(assessment)
+
+    started = time.perf_counter()
+    for assessment in assessments:
+        series_plan(assessment=assessment)
+    plan_seconds = time.perf_counter() - started
+    jobs = VideoJob.objects.filter(learner__username__startswith="bench").count()
+
+    queues = [django_rq.get_queue(name) for name in settings.RQ_QUEUE_NAMES]
+    started = time.perf_counter()
+    SimpleWorker(queues, connection=queues[0].connection).work(burst=True)
+    worker_seconds = time.perf_counter() - started
+
+    qa_times = []
+    for _ in range(20):
+        t0 = time.perf_counter()
+        video_check(
+            video_path=clip.video_path,
+            expected_duration=clip.report.duration,
+            expected_size=(854, 480),
+            captions_path=clip.captions_path,
+        )
+        qa_times.append(time.perf_counter() - t0)
+    qa_ms = statistics.median(qa_times) * 1000
+
+    bench_jobs = VideoJob.objects.filter(learner__username__startswith="bench")
+    ready = bench_jobs.filter(status=JobStatus.READY).count()
+    videos = Video.objects.filter(job__in=bench_jobs).count()
+    attempts = GenerationAttempt.objects.filter(job__in=bench_jobs).count()
+    per_job_ms = (plan_seconds + worker_seconds) / jobs * 1000
+    print(f"pipeline: {jobs} jobs with a no-op provider (tiny 480p clip, real QA and storage)")
+    print(f"  plan + enqueue     {plan_seconds * 1000 / jobs:7.2f} ms per job")
+    print(f"  worker             {worker_seconds * 1000 / jobs:7.2f} ms per job")
+    print(f"    of which QA      {qa_ms:7.2f} ms per job (median of 20 checks of the clip)")
+    print(f"  total overhead     {per_job_ms:7.2f} ms per job (target <= 20 ms)")
+    print(f"  without QA         {per_job_ms - qa_ms:7.2f} ms per job")
+    print(
+        f"  lost: {jobs - ready} (not ready), duplicated: {videos - ready} videos, "
+        f"{attempts - jobs} extra provider submissions"
+    )
+    return 0 if ready == jobs == videos == attempts else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

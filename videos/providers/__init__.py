@@ -1,0 +1,1 @@
+"""Video providers behind one protocol: the built-in studio and remote services."""

@@ -1,8 +1,9 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import include, path
 
 from presgen import views
+from videos import webhooks
 
 admin.site.site_header = "PresGen operations"
 admin.site.site_title = "PresGen admin"
@@ -14,4 +15,6 @@ urlpatterns = [
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
+    path("api/v1/avatar/", include("videos.avatar_api.urls")),
+    path("webhooks/<str:provider>/", webhooks.webhook_receive, name="webhook"),
 ]

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET
 
 from library.selectors import learner_home_summary
 from presgen.models import User
+from videos.selectors import learner_jobs_list
 
 logger = logging.getLogger(__name__)
 
@@ -22,7 +23,14 @@ def home(request: HttpRequest) -> HttpResponse:
     if request.user.is_staff and not request.GET.get("as_learner"):
         return redirect("admin:index")
     learner = cast(User, request.user)  # login_required: never anonymous here
-    return render(request, "home.html", {"summary": learner_home_summary(learner=learner)})
+    return render(
+        request,
+        "home.html",
+        {
+            "summary": learner_home_summary(learner=learner),
+            "jobs": learner_jobs_list(learner=learner)[:50],
+        },
+    )
 
 
 @require_GET

@@ -229,27 +229,42 @@ def _attempt_resume(lease: Lease, *, attempt: GenerationAttempt) -> str:
 
 
 def _render_request(*, job: VideoJob, written: WrittenScript, key: str) -> RenderRequest:
-    learner = job.learner
-    avatar_id = learner.preferred_avatar
+    """The provider request: the learner's preferences, unless the job asks otherwise.
+
+    Jobs made through the PresGen-Avatar API carry their own avatar, voice
+    and video settings in `job.parameters` (avatar_id, avatar_image,
+    voice_id, voice_speed, voice_pitch, background, slides, captions).
+    """
+    learner, params = job.learner, job.parameters
+    avatar_id = params.get("avatar_id") or learner.preferred_avatar
     if avatar_id not in avatars_available():
         avatar_id = AvatarConfig().avatar_id
-    quality = job.parameters.get("quality", settings.VIDEO_QUALITY)
+    image = params.get("avatar_image") or None
+    defaults = VideoConfig()
     return RenderRequest(
         idempotency_key=key,
         script=written.script,
         avatar=AvatarConfig(
             avatar_id=avatar_id,
-            expression=EXPRESSION_BY_TYPE.get(job.video_type, "friendly"),
-            gesture_level=written.gesture_level,
+            expression=params.get("expression")
+            or EXPRESSION_BY_TYPE.get(job.video_type, "friendly"),
+            gesture_level=float(params.get("gesture_level", written.gesture_level)),
+            image_path=image,
         ),
         voice=VoiceConfig(
-            voice_id=learner.preferred_voice or "joe",
-            speed=written.voice_speed,
+            voice_id=params.get("voice_id") or learner.preferred_voice or "joe",
+            speed=float(params.get("voice_speed", written.voice_speed)),
+            pitch=float(params.get("voice_pitch", 0.0)),
             think_pause=float(written.think_seconds or VoiceConfig().think_pause),
         ),
-        video=VideoConfig(slides=written.slides, captions=True),
-        quality=quality,
+        video=VideoConfig(
+            background=params.get("background") or defaults.background,
+            slides=bool(params.get("slides", written.slides)),
+            captions=bool(params.get("captions", True)),
+        ),
+        quality=params.get("quality", settings.VIDEO_QUALITY),
         target_seconds=written.target_seconds,
+        custom_avatar=image is not None,
     )
 
 
@@ -257,15 +272,22 @@ def _needs(*, job: VideoJob, written: WrittenScript) -> Needs:
     return Needs(
         duration_seconds=written.target_seconds,
         quality=job.parameters.get("quality", settings.VIDEO_QUALITY),
+        captions=bool(job.parameters.get("captions", True)),
+        custom_avatar=bool(job.parameters.get("avatar_image")),
     )
 
 
 def _providers_failed_this_run(*, job: VideoJob) -> frozenset[str]:
+    """Providers that failed this job since it last left the queue.
+
+    Attempts cut short by a dead worker or a cancellation (no error kind) say
+    nothing against the provider, so it may be tried again.
+    """
     since = job.started_at or job.created_at
     return frozenset(
-        job.attempts.filter(status=AttemptStatus.FAILED, started_at__gte=since).values_list(
-            "provider", flat=True
-        )
+        job.attempts.filter(status=AttemptStatus.FAILED, started_at__gte=since)
+        .exclude(error_kind="")
+        .values_list("provider", flat=True)
     )
 
 

@@ -2,6 +2,9 @@ import pytest
 from django.urls import reverse
 
 from library.services import demo_load
+from tests.builders import user_build, video_job_build
+from videos.models import JobStatus, VideoJob
+from videos.services import series_plan
 
 pytestmark = pytest.mark.django_db
 
@@ -21,6 +24,22 @@ def test_demo_learner_logs_in_and_is_greeted_with_their_results(client):
     assert "Welcome, Alex Rivera" in page
     assert "Cloud Foundations Associate" in page
     assert "Security and Identity" in page  # the demo's weakest domain
+
+
+def test_the_learner_home_shows_their_series_and_nobody_elses(client, rq_queues):
+    demo = demo_load()
+    series_plan(assessment=demo.assessment)
+    other = user_build()
+    video_job_build(learner=other, video_type="celebration", step="Other learner's job")
+    VideoJob.objects.filter(learner=demo.learner, video_type="overview").update(
+        status=JobStatus.RENDERING, progress=40, step="Rendering with studio"
+    )
+    client.force_login(demo.learner)
+    page = client.get(reverse("home")).content.decode()
+    assert "Your video series" in page
+    assert 'value="40"' in page and "Rendering with studio" in page
+    assert page.count('class="job job-') == 6
+    assert "Other learner" not in page
 
 
 def test_wrong_password_shows_an_error(client):

@@ -68,6 +68,7 @@ def test_a_job_whose_worker_died_mid_render_is_run_again(pipeline, rq_queues):
     assert dead.status == AttemptStatus.FAILED and "worker stopped" in dead.error
     assert done.status == AttemptStatus.SUCCEEDED
     assert Video.objects.filter(job=job).count() == 1
+    assert job.retries == 0  # a dead worker is not the provider's fault
 
 
 def test_a_job_held_by_a_live_worker_is_left_alone(pipeline, rq_queues):

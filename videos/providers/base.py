@@ -10,7 +10,7 @@ tells us), so no worker waits while a remote service renders.
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -44,6 +44,9 @@ class Capabilities:
     custom_avatars: bool
     local: bool  # renders inside the worker process
     voices: tuple[str, ...] = ()
+    # A talking presenter reading the script. Runway makes short silent clips
+    # instead, so it is never chosen for a narrated video.
+    narrated_presenter: bool = True
 
 
 @dataclass(frozen=True)
@@ -99,6 +102,33 @@ class Health:
 
 
 ProgressCallback = Callable[[int], None]
+
+
+class WebhookError(Exception):
+    """A webhook that must be refused (bad signature, stale timestamp, unreadable)."""
+
+
+@dataclass(frozen=True)
+class WebhookNotice:
+    """What a verified webhook says: which render, and the event's own id for dedup.
+
+    The state is only a hint: the pipeline asks the provider's API before a
+    job changes state, so a forged or out-of-order event cannot finish a job.
+    """
+
+    event_id: str
+    external_id: str
+    state: RemoteState | None = None
+
+
+class WebhookReceiver(Protocol):
+    """Implemented by providers that call us back (in addition to Provider)."""
+
+    def webhook_verify(self, *, headers: Mapping[str, str], body: bytes) -> None:
+        """Raise WebhookError unless the raw body is signed by this provider."""
+
+    def webhook_parse(self, *, headers: Mapping[str, str], body: bytes) -> WebhookNotice:
+        """Read a verified body; raise WebhookError if it is not an event we know."""
 
 
 class Provider(Protocol):

@@ -34,6 +34,7 @@ class Needs:
     quality: str
     captions: bool = True
     custom_avatar: bool = False
+    narrated_presenter: bool = True
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,7 @@ def provider_capable(*, provider: Provider, needs: Needs) -> bool:
         and needs.quality in caps.resolutions
         and (caps.captions or not needs.captions)
         and (caps.custom_avatars or not needs.custom_avatar)
+        and (caps.narrated_presenter or not needs.narrated_presenter)
     )
 
 

@@ -2,7 +2,7 @@
 
 Values are encrypted with the first of settings.FIELD_ENCRYPTION_KEYS and
 decrypted with any of them (MultiFernet), so keys rotate by prepending a new
-key and re-saving rows (see `manage.py rotate_field_keys` in later work).
+key and running `manage.py rotate_field_keys`, which re-encrypts every row.
 """
 
 from __future__ import annotations

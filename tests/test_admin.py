@@ -8,7 +8,14 @@ from django.urls import reverse
 from library.models import Notification, Playlist, PlaylistItem, WatchProgress
 from library.services import demo_load
 from tests.builders import user_build, video_build, video_job_build
-from videos.models import GenerationAttempt, ProviderAccount, WebhookEvent
+from videos.models import (
+    CircuitState,
+    GenerationAttempt,
+    ProviderAccount,
+    ProviderCircuit,
+    WebhookEvent,
+)
+from videos.providers.circuit import circuit_failure_record
 
 pytestmark = pytest.mark.django_db
 
@@ -98,3 +105,30 @@ def test_credentials_are_write_only_and_kept_when_left_blank(client, every_model
     client.post(url, {**form, "new_credentials": '{"api_key": "sk-new"}'})
     account.refresh_from_db()
     assert account.credentials == {"api_key": "sk-new"}
+
+
+def test_long_secrets_show_only_their_last_four_characters(client, every_model):
+    client.force_login(every_model.staff)
+    account = ProviderAccount.objects.create(
+        kind="heygen", name="HeyGen 2", credentials={"api_key": "sk-live-0123456789wxyz"}
+    )
+    page = client.get(reverse("admin:videos_provideraccount_change", args=[account.pk]))
+    assert b"sk-live-0123456789wxyz" not in page.content
+    assert "api_key: ••••wxyz".encode() in page.content
+
+
+def test_staff_check_provider_health_and_close_a_circuit(client, every_model, settings):
+    client.force_login(every_model.staff)
+    studio = ProviderAccount.objects.create(kind="studio", name="studio")
+    url = reverse("admin:videos_provideraccount_changelist")
+    page = client.post(
+        url, {"action": "health_check", "_selected_action": [studio.pk], "index": 0}, follow=True
+    )
+    (message,) = (str(m) for m in page.context["messages"])
+    assert message.startswith("studio: healthy (") and "voice(s)" in message
+
+    settings.CIRCUIT_FAILURE_THRESHOLD = 1
+    circuit_failure_record(provider="studio", error="boom")
+    assert b"Open (not used)" in client.get(url).content
+    client.post(url, {"action": "circuit_close", "_selected_action": [studio.pk], "index": 0})
+    assert ProviderCircuit.objects.get(provider="studio").state == CircuitState.CLOSED

@@ -1,10 +1,13 @@
 import json
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
 
 from videos.models import (
     Alert,
+    CircuitState,
     GenerationAttempt,
     ProviderAccount,
     ProviderCircuit,
@@ -12,6 +15,9 @@ from videos.models import (
     VideoJob,
     WebhookEvent,
 )
+from videos.providers.base import ProviderError
+from videos.providers.circuit import circuit_reset
+from videos.providers.registry import provider_build
 
 
 class GenerationAttemptInline(admin.TabularInline):
@@ -105,19 +111,61 @@ class ProviderAccountForm(forms.ModelForm):
         return account
 
 
+def secret_mask(value: object) -> str:
+    """Only the last 4 characters of a secret, and only when it is long enough to hide."""
+    if isinstance(value, str) and len(value) >= 12:
+        return f"••••{value[-4:]}"
+    return "••••"
+
+
 @admin.register(ProviderAccount)
 class ProviderAccountAdmin(admin.ModelAdmin):
     form = ProviderAccountForm
-    list_display = ("name", "kind", "enabled", "priority", "cost_per_minute", "max_concurrency")
+    list_display = (
+        "name",
+        "kind",
+        "enabled",
+        "priority",
+        "cost_per_minute",
+        "max_concurrency",
+        "circuit_state",
+    )
     list_filter = ("kind", "enabled")
     search_fields = ("name",)
-    readonly_fields = ("credentials_masked",)
+    readonly_fields = ("credentials_masked", "circuit_state")
+    actions = ("health_check", "circuit_close")
 
     @admin.display(description="stored credentials")
     def credentials_masked(self, obj: ProviderAccount) -> str:
         if not obj.pk or not obj.credentials:
             return "none"
-        return ", ".join(f"{key}: ••••••" for key in sorted(obj.credentials))
+        return ", ".join(
+            f"{key}: {secret_mask(value)}" for key, value in sorted(obj.credentials.items())
+        )
+
+    @admin.display(description="circuit")
+    def circuit_state(self, obj: ProviderAccount) -> str:
+        circuit = ProviderCircuit.objects.filter(provider=obj.name).first()
+        return circuit.get_state_display() if circuit else CircuitState.CLOSED.label
+
+    @admin.action(description="Check health of the selected providers")
+    def health_check(self, request: HttpRequest, queryset: QuerySet[ProviderAccount]) -> None:
+        for account in queryset:
+            try:
+                health = provider_build(account=account).health()
+            except (ProviderError, LookupError) as error:
+                self.message_user(request, f"{account.name}: {error}", messages.ERROR)
+                continue
+            latency = f" in {health.latency_ms:.0f} ms" if health.latency_ms is not None else ""
+            level = messages.SUCCESS if health.ok else messages.WARNING
+            state = "healthy" if health.ok else "unhealthy"
+            self.message_user(request, f"{account.name}: {state}{latency} ({health.detail})", level)
+
+    @admin.action(description="Close the circuit (use the provider again now)")
+    def circuit_close(self, request: HttpRequest, queryset: QuerySet[ProviderAccount]) -> None:
+        for account in queryset:
+            circuit_reset(provider=account.name)
+        self.message_user(request, f"{queryset.count()} circuit(s) closed", messages.SUCCESS)
 
 
 @admin.register(WebhookEvent)

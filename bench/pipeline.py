@@ -161,9 +161,7 @@ def _run(*, work: Path, jobs_wanted: int) -> int:
 
     queues = [django_rq.get_queue(name) for name in settings.RQ_QUEUE_NAMES]
     started = time.perf_counter()
-    SimpleWorker(queues, connection=queues[0].connection).work(
-        burst=True, logging_level="WARNING"
-    )
+    SimpleWorker(queues, connection=queues[0].connection).work(burst=True, logging_level="WARNING")
     worker_seconds = time.perf_counter() - started
 
     qa_times = []

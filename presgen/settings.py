@@ -225,7 +225,13 @@ CIRCUIT_FAILURE_THRESHOLD = env_int("CIRCUIT_FAILURE_THRESHOLD", 3, minimum=1, m
 CIRCUIT_WINDOW_SECONDS = env_int("CIRCUIT_WINDOW_SECONDS", 300, minimum=1, maximum=86400)
 CIRCUIT_COOLDOWN_SECONDS = env_int("CIRCUIT_COOLDOWN_SECONDS", 60, minimum=1, maximum=86400)
 # Provider kinds -> adapter classes; tests add providers that fail on purpose.
-VIDEO_PROVIDER_CLASSES = {"studio": "videos.providers.studio.StudioProvider"}
+VIDEO_PROVIDER_CLASSES = {
+    "studio": "videos.providers.studio.StudioProvider",
+    "presgen_avatar": "videos.providers.presgen_avatar.PresGenAvatarProvider",
+    "heygen": "videos.providers.heygen.HeyGenProvider",
+    "did": "videos.providers.did.DidProvider",
+    "runway": "videos.providers.runway.RunwayProvider",
+}
 
 # Monitoring: alerts to ADMINS by email and, when set, to a Slack webhook.
 ALERT_GENERATION_SECONDS = env_int("ALERT_GENERATION_SECONDS", 90, minimum=1, maximum=86400)

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET
 
 from library.selectors import learner_home_summary
 from presgen.models import User
-from videos.selectors import learner_jobs_list
+from videos.selectors import learner_series_list
 
 logger = logging.getLogger(__name__)
 
@@ -28,7 +28,7 @@ def home(request: HttpRequest) -> HttpResponse:
         "home.html",
         {
             "summary": learner_home_summary(learner=learner),
-            "jobs": learner_jobs_list(learner=learner)[:50],
+            "series": learner_series_list(learner=learner),
         },
     )
 

@@ -1,4 +1,5 @@
 import json
+from typing import cast
 
 from django import forms
 from django.contrib import admin, messages
@@ -139,8 +140,9 @@ class ProviderAccountAdmin(admin.ModelAdmin):
     def credentials_masked(self, obj: ProviderAccount) -> str:
         if not obj.pk or not obj.credentials:
             return "none"
+        credentials = cast(dict[str, object], obj.credentials)  # decrypted JSON object
         return ", ".join(
-            f"{key}: {secret_mask(value)}" for key, value in sorted(obj.credentials.items())
+            f"{key}: {secret_mask(value)}" for key, value in sorted(credentials.items())
         )
 
     @admin.display(description="circuit")

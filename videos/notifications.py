@@ -45,6 +45,9 @@ def job_outcome_notify(*, job: VideoJob) -> list[Notification]:
     the existing notification and sends no second email.
     """
     learner = job.learner
+    if job.parameters.get("source") == "avatar_api":
+        # Made for another system through the API: it polls or gets webhooks.
+        return []
     if learner.series_digest and job.assessment_id is not None:
         return _series_notify(learner=learner, assessment_id=job.assessment_id)
     if job.status == JobStatus.READY:

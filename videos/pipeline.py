@@ -37,6 +37,7 @@ from videos.models import (
     ErrorKind,
     GenerationAttempt,
     JobStatus,
+    ProviderKind,
     Video,
     VideoJob,
     VideoType,
@@ -291,13 +292,23 @@ def _providers_failed_this_run(*, job: VideoJob) -> frozenset[str]:
     )
 
 
+def _kinds_excluded(*, job: VideoJob) -> frozenset[str]:
+    # A job another PresGen sent us through the PresGen-Avatar API is never
+    # sent on through that API again: two PresGens would pass it back and forth.
+    if job.parameters.get("source") == "avatar_api":
+        return frozenset({ProviderKind.PRESGEN_AVATAR})
+    return frozenset()
+
+
 def _render_loop(lease: Lease, *, job: VideoJob, written: WrittenScript) -> str:
     """Try providers best first until one makes a video that passes the check."""
     needs = _needs(job=job, written=written)
     last_error: ProviderError | None = None
     while True:
         tried = _providers_failed_this_run(job=job)
-        candidates = providers_rank(needs=needs, exclude=tried)
+        candidates = providers_rank(
+            needs=needs, exclude=tried, exclude_kinds=_kinds_excluded(job=job)
+        )
         chosen = next((c for c in candidates if circuit_allows(provider=c.provider.name)), None)
         if chosen is None:
             return _no_provider_left(lease, job=job, needs=needs, last_error=last_error)

@@ -66,6 +66,7 @@ def jobs_reconcile(*, now: datetime | None = None, grace: timedelta = GRACE) -> 
         VideoJob.objects.filter(status__in=ACTIVE_STATUSES, updated_at__lte=now - grace)
         .filter(free, due)
         .exclude(pk__in=waiting_remote)
+        .order_by("priority", "pk")  # the series' first video first
     )
     for job in candidates.iterator():
         if _rq_alive(connection=connection, rq_job_id=job.rq_job_id, job=job, now=now):

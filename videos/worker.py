@@ -10,8 +10,11 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from rq.job import Job
+from rq.queue import Queue
 from rq.worker import Worker
 
+from presgen.embedded_redis import die_with_parent
 from videos.studio.narration import voice_load
 
 log = logging.getLogger(__name__)
@@ -30,3 +33,11 @@ class PresGenWorker(Worker):
             voice_load(voice_id="joe")
         except Exception as error:  # rendering reports the real problem per job
             log.warning("could not preload the studio voice: %s", error)
+
+    def main_work_horse(self, job: Job, queue: Queue) -> None:
+        # RQ puts the work horse in its own process group, out of reach of a
+        # signal to the worker's group: if the worker is killed, the horse
+        # would render on as an orphan. Die with the worker instead; the
+        # job's lease runs out and the reconciler runs it again.
+        die_with_parent()
+        super().main_work_horse(job, queue)

@@ -53,7 +53,9 @@ def test_rotate_field_keys_re_encrypts_every_row_under_the_newest_key(settings):
     assert "3 value(s)" in out.getvalue()
     for account in accounts:
         token = stored_text(account).encode()
-        assert json.loads(Fernet(new.encode()).decrypt(token)) == {"api_key": accounts.index(account)}
+        assert json.loads(Fernet(new.encode()).decrypt(token)) == {
+            "api_key": accounts.index(account)
+        }
     # The old key can now be removed.
     settings.FIELD_ENCRYPTION_KEYS = [new]
     assert [a.credentials for a in ProviderAccount.objects.order_by("name")] == [

@@ -124,8 +124,10 @@ class WebhookNotice:
 class WebhookReceiver(Protocol):
     """Implemented by providers that call us back (in addition to Provider)."""
 
-    def webhook_verify(self, *, headers: Mapping[str, str], body: bytes) -> None:
-        """Raise WebhookError unless the raw body is signed by this provider."""
+    def webhook_verify(
+        self, *, headers: Mapping[str, str], body: bytes, query: Mapping[str, str]
+    ) -> None:
+        """Raise WebhookError unless the raw body (or, for D-ID, the URL token) checks out."""
 
     def webhook_parse(self, *, headers: Mapping[str, str], body: bytes) -> WebhookNotice:
         """Read a verified body; raise WebhookError if it is not an event we know."""

@@ -82,12 +82,19 @@ def provider_stats() -> dict[str, dict[str, float | int | None]]:
     }
 
 
-def providers_rank(*, needs: Needs, exclude: frozenset[str] = frozenset()) -> list[Candidate]:
+def providers_rank(
+    *,
+    needs: Needs,
+    exclude: frozenset[str] = frozenset(),
+    exclude_kinds: frozenset[str] = frozenset(),
+) -> list[Candidate]:
     """Usable providers for `needs`, best first."""
     stats = provider_stats()
     usable: list[tuple[Provider, int]] = []
     for provider, priority in providers_enabled():
-        if provider.name in exclude or not provider_capable(provider=provider, needs=needs):
+        if provider.name in exclude or provider.kind in exclude_kinds:
+            continue
+        if not provider_capable(provider=provider, needs=needs):
             continue
         active = int(stats.get(provider.name, {}).get("active") or 0)
         if active >= provider.max_concurrency:

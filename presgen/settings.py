@@ -276,6 +276,10 @@ if not DEBUG:
     CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", True)
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
+# PresGen-Avatar API: callbacks to clients are signed with this secret
+# (Standard Webhooks); without it no callbacks are sent and clients poll.
+AVATAR_API_WEBHOOK_SECRET = env_str("AVATAR_API_WEBHOOK_SECRET", "")
+
 # --- API -----------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

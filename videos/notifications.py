@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from library.models import Assessment, Notification, NotificationKind
 from presgen.models import User
+from videos.avatar_api.callbacks import avatar_callback_schedule
 from videos.models import FINAL_STATUSES, ErrorKind, JobStatus, Video, VideoJob
 
 logger = logging.getLogger(__name__)
@@ -46,7 +47,8 @@ def job_outcome_notify(*, job: VideoJob) -> list[Notification]:
     """
     learner = job.learner
     if job.parameters.get("source") == "avatar_api":
-        # Made for another system through the API: it polls or gets webhooks.
+        # Made for another system through the API: it polls or gets a callback.
+        avatar_callback_schedule(job=job)
         return []
     if learner.series_digest and job.assessment_id is not None:
         return _series_notify(learner=learner, assessment_id=job.assessment_id)

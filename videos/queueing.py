@@ -90,3 +90,17 @@ def _rq_enqueue(
             queue.enqueue(func, *args, **options)
     except RedisError as error:
         log.warning("could not enqueue %s (%s); the reconciler will retry", rq_job_id, error)
+
+
+def avatar_callback_enqueue(*, job_id: int, attempt: int, delay_seconds: float) -> None:
+    """Schedule a signed callback to the API client that asked for this video."""
+    transaction.on_commit(
+        lambda: _rq_enqueue(
+            func="videos.tasks.avatar_callback_task",
+            args=(job_id, attempt),
+            rq_job_id=f"callback-{job_id}-{uuid.uuid4().hex[:12]}",
+            queue_name="default",
+            timeout=120,
+            delay_seconds=delay_seconds,
+        )
+    )

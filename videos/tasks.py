@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from videos import pipeline, reconciler
+from videos.avatar_api.callbacks import avatar_callback_deliver
 
 log = logging.getLogger(__name__)
 
@@ -25,3 +26,7 @@ def reconcile_task() -> dict[str, int]:
     report = reconciler.jobs_reconcile()
     log.info("reconciled: %s", report)
     return report.as_dict()
+
+
+def avatar_callback_task(job_id: int, attempt: int) -> str:
+    return avatar_callback_deliver(job_id=job_id, attempt=attempt)

@@ -100,6 +100,11 @@ class VideoCreateSerializer(serializers.Serializer):
         min_value=0.1, max_value=60, required=False, allow_null=True
     )
     quality = serializers.ChoiceField(choices=[q.value for q in Quality], default="720p")
+    webhook_url = serializers.URLField(
+        required=False,
+        max_length=500,
+        help_text="called (Standard Webhooks signature) when the video completes or fails",
+    )
     video_type = serializers.ChoiceField(
         choices=[v.value for v in VideoType], default=VideoType.OVERVIEW.value
     )
@@ -140,6 +145,7 @@ class VideoCreateSerializer(serializers.Serializer):
             slides=video["slides"],
             captions=video["captions"],
             target_duration_minutes=data.get("target_duration_minutes"),
+            webhook_url=data.get("webhook_url", ""),
             ignored=ignored,
         )
 

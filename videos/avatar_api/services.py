@@ -110,6 +110,7 @@ class VideoSpec:
     slides: bool = True
     captions: bool = True
     target_duration_minutes: float | None = None
+    webhook_url: str = ""
     ignored: tuple[str, ...] = field(default=())
 
 
@@ -203,6 +204,8 @@ def api_video_create(
             raise LookupError(f"unknown avatar {spec.avatar_id!r}")
         parameters["avatar_image"] = avatar_image_path(name=avatar.image_name)
         parameters["avatar_image_name"] = avatar.image_name
+    if spec.webhook_url:
+        parameters["webhook_url"] = spec.webhook_url
     if spec.target_duration_minutes is not None:
         parameters["target_duration_minutes"] = spec.target_duration_minutes
     if idempotency_key:

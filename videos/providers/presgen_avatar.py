@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -33,8 +34,11 @@ from videos.providers.base import (
     RenderOutput,
     RenderRequest,
     Submission,
+    WebhookError,
+    WebhookNotice,
 )
 from videos.providers.http import DEFAULT_POLICY, RetryPolicy, http_download, http_request
+from videos.signing import webhook_check
 from videos.studio.types import Script
 
 API_PREFIX = "/api/v1/avatar"
@@ -117,6 +121,11 @@ class PresGenAvatarProvider:
             account.credentials if isinstance(account.credentials, dict) else {}
         )
         self._api_key = str(credentials.get("api_key") or "")
+        # Our /webhooks/<name>/ URL, given to the other PresGen with each video,
+        # and the secrets its callbacks are signed with (first = current).
+        self.webhook_url = str(credentials.get("webhook_url") or "")
+        secrets = credentials.get("webhook_secrets") or [credentials.get("webhook_secret")]
+        self._webhook_secrets = [str(x) for x in secrets if x]
         self.cost_per_minute = account.cost_per_minute
         self.max_concurrency = account.max_concurrency
         self.capabilities = Capabilities(
@@ -207,6 +216,8 @@ class PresGenAvatarProvider:
             },
             "target_duration_minutes": round(max(request.target_seconds, 6) / 60, 3),
         }
+        if self.webhook_url:
+            payload["webhook_url"] = self.webhook_url
         data = _object(
             self.call(
                 "POST",
@@ -235,6 +246,27 @@ class PresGenAvatarProvider:
             error=str(data.get("error") or ""),
             duration_seconds=float(duration) if isinstance(duration, int | float) else None,
             download_url=str(data["download_url"]) if data.get("download_url") else None,
+        )
+
+    def webhook_verify(
+        self,
+        *,
+        headers: Mapping[str, str],
+        body: bytes,
+        query: Mapping[str, str] | None = None,
+    ) -> None:
+        webhook_check(secrets=self._webhook_secrets, headers=headers, body=body)
+
+    def webhook_parse(self, *, headers: Mapping[str, str], body: bytes) -> WebhookNotice:
+        try:
+            data = json.loads(body)["data"]
+            video_id = str(data["video_id"])
+        except (ValueError, KeyError, TypeError):
+            raise WebhookError("not a PresGen-Avatar video event") from None
+        return WebhookNotice(
+            event_id=headers["webhook-id"],
+            external_id=video_id,
+            state=STATE_BY_STATUS.get(str(data.get("status", ""))),
         )
 
     def status(self, external_id: str) -> RemoteStatus:

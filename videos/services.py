@@ -53,12 +53,13 @@ def _deadline() -> Any:
     return timezone.now() + timedelta(hours=settings.JOB_DEADLINE_HOURS)
 
 
-def series_plan(*, assessment: Assessment) -> SeriesPlan:
+def series_plan(*, assessment: Assessment, enqueue: bool = True) -> SeriesPlan:
     """Plan (the seed's plan_series) the assessment's videos; safe to call again.
 
     A planned video that already exists for this learner and certification
     with the same inputs is kept, not made twice, even when two requests plan
-    at the same moment (the database refuses the duplicate).
+    at the same moment (the database refuses the duplicate). With
+    enqueue=False (Redis not running yet) the reconciler queues the jobs later.
     """
     plan = SeriesPlan(assessment=assessment)
     with transaction.atomic():
@@ -82,7 +83,8 @@ def series_plan(*, assessment: Assessment) -> SeriesPlan:
             except IntegrityError:
                 plan.kept.append(VideoJob.objects.get(**identity))
                 continue
-            job_enqueue(job=job, quality=settings.VIDEO_QUALITY)
+            if enqueue:
+                job_enqueue(job=job, quality=settings.VIDEO_QUALITY)
             plan.created.append(job)
     log.info(
         "planned assessment %s: %d new, %d kept",

@@ -38,7 +38,10 @@ def webhook_receive(request: HttpRequest, provider: str) -> HttpResponse:
     account = ProviderAccount.objects.filter(name=provider, enabled=True).first()
     if account is None:
         return _refuse(404, "unknown provider")
-    provider_adapter = provider_build(account=account)
+    try:
+        provider_adapter = provider_build(account=account)
+    except LookupError:  # an account whose adapter is not installed here
+        return _refuse(404, "unknown provider")
     if not hasattr(provider_adapter, "webhook_verify"):
         return _refuse(404, "this provider sends no webhooks")
     adapter = cast(WebhookReceiver, provider_adapter)

@@ -133,6 +133,11 @@ def test_a_late_event_for_a_finished_render_moves_nothing(
 
 
 def test_unknown_providers_and_gets_are_refused(client, peer_attempt):
+    ProviderAccount.objects.create(kind="retired", name="retired")
+    ProviderAccount.objects.create(kind="studio", name="studio")
+    for name in ("retired", "studio"):  # no adapter here / sends no webhooks
+        response = client.post(f"/webhooks/{name}/", data=b"{}", content_type="application/json")
+        assert response.status_code == 404
     assert (
         client.post("/webhooks/nobody/", data=b"{}", content_type="application/json").status_code
         == 404

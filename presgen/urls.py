@@ -17,4 +17,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/avatar/", include("videos.avatar_api.urls")),
     path("webhooks/<str:provider>/", webhooks.webhook_receive, name="webhook"),
+    path("", include("videos.portal_urls")),
 ]

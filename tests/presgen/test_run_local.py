@@ -6,6 +6,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -50,26 +51,29 @@ def test_run_local_serves_then_ctrl_c_stops_everything():
             stderr=subprocess.STDOUT,
             text=True,
         )
+        lines: list[str] = []
+        reader = threading.Thread(target=lambda: lines.extend(proc.stdout or []), daemon=True)
+        reader.start()
         try:
-            deadline = time.monotonic() + 60
-            body = b""
-            while time.monotonic() < deadline:
-                try:
-                    with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as r:
-                        body = r.read()
-                        break
-                except OSError:
-                    time.sleep(0.3)
+            # Wait for the banner: run_local prints it once the site answers.
+            deadline = time.monotonic() + 90
+            banner = f"PresGen is running at http://127.0.0.1:{port}/"
+            while time.monotonic() < deadline and not any(banner in line for line in lines):
+                time.sleep(0.2)
+            assert any(banner in line for line in lines), "".join(lines)
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as r:
+                body = r.read()
             assert b'"redis": "ok"' in body
             assert b'"database": "ok"' in body
             started = processes_with_env(var_dir)
-            # run_local + worker + gunicorn master and worker (+ embedded Redis when no REDIS_URL)
-            assert len(started) >= 4
+            # run_local + worker + cron + gunicorn master and worker (+ embedded Redis)
+            assert len(started) >= 5
         finally:
             proc.send_signal(signal.SIGINT)  # what Ctrl-C sends
-            output, _ = proc.communicate(timeout=30)
+            proc.wait(timeout=30)
+            reader.join(timeout=5)
+        output = "".join(lines)
         assert proc.returncode == 0, output
-        assert f"PresGen is running at http://127.0.0.1:{port}/" in output
         assert "learner login: learner" in output
         time.sleep(0.5)
         assert processes_with_env(var_dir) == []

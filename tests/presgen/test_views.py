@@ -2,7 +2,7 @@ import pytest
 from django.urls import reverse
 
 from library.services import demo_load
-from tests.builders import user_build, video_job_build
+from tests.builders import user_build, video_build, video_job_build
 from videos.models import JobStatus, VideoJob
 from videos.services import series_plan
 
@@ -40,6 +40,15 @@ def test_the_learner_home_shows_their_series_and_nobody_elses(client, rq_queues)
     assert 'value="40"' in page and "Rendering with studio" in page
     assert page.count('class="job job-') == 6
     assert "Other learner" not in page
+
+
+def test_a_ready_video_on_the_home_page_links_to_its_player(client, media_root):
+    learner = user_build()
+    job = video_job_build(learner=learner, status=JobStatus.READY)
+    video = video_build(job=job, title="Subnets in ten minutes")
+    client.force_login(learner)
+    page = client.get(reverse("home")).content.decode()
+    assert f'<a href="/videos/{video.pk}/">Subnets in ten minutes</a>' in page
 
 
 def test_wrong_password_shows_an_error(client):

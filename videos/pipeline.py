@@ -221,8 +221,13 @@ def _attempt_resume(lease: Lease, *, attempt: GenerationAttempt) -> str:
         _attempt_fail(attempt, reason="the worker stopped during the render", kind="")
         return ""
     if attempt.status == AttemptStatus.PENDING:
-        # We may or may not have reached the provider: submit again with the
-        # same idempotency key, which the provider deduplicates.
+        # The worker stopped between storing the attempt and hearing back from
+        # the provider. Most vendors do not deduplicate submits, so this attempt
+        # is never sent again (that could render twice); it is closed, without
+        # blaming the provider, and the job goes on with a fresh attempt.
+        _attempt_fail(
+            attempt, reason="the worker stopped while submitting; not sent again", kind=""
+        )
         return ""
     _job_release(lease, status=JobStatus.RENDERING, step=f"Rendering with {attempt.provider}")
     attempt_check_enqueue(attempt_id=attempt.pk, delay_seconds=0)

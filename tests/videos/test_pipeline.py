@@ -313,3 +313,26 @@ def test_an_assessment_becomes_a_series_of_real_studio_videos(pipeline, mailoutb
     notes = Notification.objects.filter(learner=learner, kind="video_ready")
     assert notes.count() == len(plan.jobs)
     assert [m.to for m in mailoutbox] == [["grace@example.com"]] * len(plan.jobs)
+
+
+def test_a_remote_submit_cut_short_by_a_dead_worker_is_never_sent_again(pipeline):
+    pipeline.providers("remote")
+    job = _one_job()
+    # A worker stored the attempt (and its key), then died before hearing back.
+    cut_short = GenerationAttempt.objects.create(
+        job=job, provider="remote", status=AttemptStatus.PENDING
+    )
+    VideoJob.objects.filter(pk=job.pk).update(
+        status=JobStatus.RENDERING,
+        started_at=timezone.now() - timedelta(minutes=2),
+        lease_token="00000000-0000-0000-0000-000000000003",
+        lease_expires_at=timezone.now() - timedelta(seconds=1),
+    )
+    assert "submitted" in job_run_task(job.pk)
+    cut_short.refresh_from_db()
+    assert cut_short.status == AttemptStatus.FAILED and "not sent again" in cut_short.error
+    assert f"remote-{cut_short.idempotency_key}" not in fake_providers.REMOTE_RENDERS
+    fresh = job.attempts.exclude(pk=cut_short.pk).get()
+    assert fresh.status == AttemptStatus.SUBMITTED
+    # The provider is not blamed for a worker that died.
+    assert not ProviderCircuit.objects.filter(provider="remote", failures__gt=0).exists()

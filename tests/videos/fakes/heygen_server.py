@@ -19,6 +19,15 @@ body is not JSON), "truncate" (Content-Length larger than the bytes sent),
 "wrong_type" (a download with the wrong Content-Type). `latency` delays
 every answer; `webhook_mode` is "normal", "never", "duplicate" or "hold"
 (kept until `webhooks_flush(reverse=True)` sends them out of order).
+
+`random_faults(rate, seed=)` turns on a random mode for load benches: each
+request (API or CDN) is faulted with probability `rate`, the kind drawn from
+those that make sense for it (RANDOM_FAULTS): "timeout" (the answer comes
+`stall_seconds` late, after the work was done), "429" (Retry-After: 1),
+"5xx", "reset" (the socket is closed without an answer), "truncate" (a
+download cut short) and "fail_render" (a generate that is accepted but whose
+render fails). Renders then complete after a random 1-2 polls.
+`fault_counts` counts what was injected, by (route, kind).
 """
 
 from __future__ import annotations
@@ -26,12 +35,16 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import random
+import socket
+import struct
 import sys
 import threading
 import time
 import urllib.error
 import urllib.request
 import uuid
+from collections import Counter
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -40,6 +53,12 @@ from urllib.parse import parse_qs, urlsplit
 
 MAX_INPUT_TEXT = 5000  # HeyGen's limit per scene
 MAX_SCENES = 50
+# Random mode: the faults each kind of request may get.
+RANDOM_FAULTS: dict[str, tuple[str, ...]] = {
+    "generate": ("timeout", "429", "5xx", "reset", "fail_render"),
+    "api": ("timeout", "429", "5xx", "reset"),
+    "download": ("timeout", "429", "5xx", "reset", "truncate"),
+}
 
 
 @dataclass
@@ -60,6 +79,7 @@ class Render:
     polls: int = 0
     fail_message: str = ""
     created_at: float = field(default_factory=time.time)
+    polls_needed: int | None = None  # overrides the fake's polls_to_complete
 
 
 @dataclass
@@ -92,7 +112,7 @@ class FakeHeyGen:
         thumbnail: bytes | Path | None,
         duration: float,
         api_key: str = "test-api-key",
-        webhook_secret: str = "whsec-test",  # noqa: S107 (a test secret)
+        webhook_secret: str = "whsec-test",
         polls_to_complete: int | None = 2,
     ) -> None:
         self.files = {
@@ -118,6 +138,12 @@ class FakeHeyGen:
         self.download_headers: list[dict[str, str]] = []
         self.deliveries: list[Delivery] = []
         self.held: list[bytes] = []
+        # Random mode (off while fault_rate is 0): see random_faults().
+        self.fault_rate = 0.0
+        self.stall_seconds = 2.0
+        self.random_polls: tuple[int, int] | None = None
+        self.fault_counts: Counter[tuple[str, str]] = Counter()
+        self._rng = random.Random()
         self._api = self._server()
         self._cdn = self._server()
 
@@ -172,6 +198,21 @@ class FakeHeyGen:
     ) -> None:
         with self.lock:
             self.faults.append(Fault(kind, times, path, status, retry_after))
+
+    def random_faults(
+        self,
+        rate: float,
+        *,
+        seed: int,
+        stall_seconds: float = 2.0,
+        polls: tuple[int, int] | None = (1, 2),
+    ) -> None:
+        """Fault each request with probability `rate` (see the module docstring)."""
+        with self.lock:
+            self.fault_rate = rate
+            self.stall_seconds = stall_seconds
+            self.random_polls = polls
+            self._rng = random.Random(seed)
 
     def submissions(self, callback_id: str | None = None) -> list[Render]:
         with self.lock:
@@ -258,7 +299,9 @@ class FakeHeyGen:
                 return None
             render.polls += 1
             if render.status in ("waiting", "processing"):
-                limit = self.polls_to_complete
+                limit = render.polls_needed
+                if limit is None:
+                    limit = self.polls_to_complete
                 if limit is not None and render.polls >= limit:
                     outcome = "failed" if render.fail_message else "completed"
                 elif render.polls > 1:
@@ -307,6 +350,22 @@ class FakeHeyGen:
                         self.faults.remove(fault)
                     return fault
         return None
+
+    def _random_fault(self, method: str, path: str) -> Fault | None:
+        """In random mode, the fault this request gets (None for most)."""
+        if path.startswith("/files/"):
+            route = "download"
+        elif (method, path) == ("POST", "/v2/video/generate"):
+            route = "generate"
+        else:
+            route = "api"
+        with self.lock:
+            if not self.fault_rate or self._rng.random() >= self.fault_rate:
+                return None
+            kind = self._rng.choice(RANDOM_FAULTS[route])
+            status = self._rng.choice((500, 502, 503, 504))
+            self.fault_counts[(route, kind)] += 1
+        return Fault(kind, 1, path, status=status, retry_after="1")
 
 
 class _Server(ThreadingHTTPServer):
@@ -401,8 +460,17 @@ class _Handler(BaseHTTPRequestHandler):
     def _error(self, status: int, code: str, message: str) -> None:
         self._json(status, {"data": None, "error": {"code": code, "message": message}})
 
-    def _faulted(self, path: str) -> bool:
+    def _reset(self) -> None:
+        """Hang up without an answer: linger 0 makes the close a TCP reset."""
+        self.close_connection = True
+        self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+
+    def _faulted(self, path: str, random_fault: Fault | None = None) -> bool:
         fault = self.owner._fault(path)
+        if fault is None and random_fault is not None:
+            if random_fault.kind not in ("5xx", "429", "truncate"):
+                return False  # timeouts, resets and failed renders are handled elsewhere
+            fault = random_fault
         if fault is None or fault.kind in ("truncate", "wrong_type"):
             if fault is not None:
                 self._pending = fault  # applies to the download being served
@@ -435,20 +503,27 @@ class _Handler(BaseHTTPRequestHandler):
         raw = self.rfile.read(length) if length else b""
         if owner.latency:
             time.sleep(owner.latency)
+        random_fault = owner._random_fault(method, parts.path)
+        if random_fault is not None and random_fault.kind == "timeout":
+            time.sleep(owner.stall_seconds)  # then answer as usual: too late for the client
         if parts.path.startswith("/files/"):
-            self._download(parts.path)
+            self._download(parts.path, random_fault)
             return
         with owner.lock:
             owner.requests.append((method, parts.path))
             if (method, parts.path) == ("POST", "/v2/video/generate"):
                 owner.generate_requests += 1
-        if self._faulted(parts.path):
+        if random_fault is not None and random_fault.kind == "reset":
+            self._reset()
+            return
+        if self._faulted(parts.path, random_fault):
             return
         if self.headers.get("X-Api-Key") != owner.api_key:
             self._error(401, "invalid_api_key", "Unauthorized: invalid or missing X-Api-Key")
             return
         if (method, parts.path) == ("POST", "/v2/video/generate"):
-            self._generate(raw)
+            fail = random_fault is not None and random_fault.kind == "fail_render"
+            self._generate(raw, fail=fail)
         elif (method, parts.path) == ("GET", "/v1/video_status.get"):
             video_id = parse_qs(parts.query).get("video_id", [""])[0]
             data = owner._poll(video_id)
@@ -462,7 +537,7 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             self._error(404, "not_found", f"no route {method} {parts.path}")
 
-    def _generate(self, raw: bytes) -> None:
+    def _generate(self, raw: bytes, *, fail: bool = False) -> None:
         owner = self.owner
         try:
             body = json.loads(raw or b"null")
@@ -475,19 +550,24 @@ class _Handler(BaseHTTPRequestHandler):
             return
         video_id = uuid.uuid4().hex
         with owner.lock:
+            polls = owner._rng.randint(*owner.random_polls) if owner.fault_rate else None
             owner.renders[video_id] = Render(
                 video_id=video_id,
                 body=body,
                 callback_id=str(body.get("callback_id") or ""),
-                fail_message=owner.fail_renders_with,
+                fail_message="avatar render failed (injected)" if fail else owner.fail_renders_with,
+                polls_needed=polls if owner.random_polls else None,
             )
         self._json(200, {"error": None, "data": {"video_id": video_id}})
 
-    def _download(self, path: str) -> None:
+    def _download(self, path: str, random_fault: Fault | None = None) -> None:
         owner = self.owner
         with owner.lock:
             owner.download_headers.append({k.lower(): v for k, v in self.headers.items()})
-        if self._faulted(path):
+        if random_fault is not None and random_fault.kind == "reset":
+            self._reset()
+            return
+        if self._faulted(path, random_fault):
             return
         _, _, video_id, name = path.split("/", 3)
         with owner.lock:

@@ -14,6 +14,7 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/", include("presgen.accounts_urls")),
     path("admin/", admin.site.urls),
     path("api/v1/avatar/", include("videos.avatar_api.urls")),
     path("webhooks/<str:provider>/", webhooks.webhook_receive, name="webhook"),

@@ -18,5 +18,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/avatar/", include("videos.avatar_api.urls")),
     path("webhooks/<str:provider>/", webhooks.webhook_receive, name="webhook"),
+    path("", include("library.urls")),
     path("", include("videos.portal_urls")),
+    path("", include("videos.library_urls")),
 ]

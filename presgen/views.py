@@ -11,6 +11,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from library.recommendations import recommendations_for
 from library.selectors import learner_home_summary
 from presgen.models import User
 from videos.selectors import learner_series_list
@@ -29,6 +30,7 @@ def home(request: HttpRequest) -> HttpResponse:
         {
             "summary": learner_home_summary(learner=learner),
             "series": learner_series_list(learner=learner),
+            "recommendations": recommendations_for(learner=learner),
         },
     )
 

@@ -15,6 +15,7 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 
 from library.models import Assessment, Notification, NotificationKind
@@ -71,7 +72,7 @@ def _video_ready_notify(*, job: VideoJob) -> Notification:
         kind=NotificationKind.VIDEO_READY,
         title=f"Your video is ready: {video.title}"[:200],
         body=f"“{video.title}” has been made for you and is waiting in your library.",
-        url=f"/videos/{video.pk}/",
+        url=reverse("portal:video_player", args=[video.pk]),
         template="video_ready",
         context={"video": video},
     )
@@ -88,7 +89,7 @@ def _video_failed_notify(*, job: VideoJob) -> Notification:
         kind=NotificationKind.VIDEO_FAILED,
         title=f"We could not make your {video_type} video",
         body=f"{reason} You can retry it from the job page.",
-        url=f"/jobs/{job.pk}/",
+        url=reverse("library_portal:library"),  # failed jobs are retried there
         template="video_failed",
         context={"job": job, "video_type": video_type, "reason": reason},
     )
@@ -137,19 +138,24 @@ def _series_notify(*, learner: User, assessment_id: int) -> list[Notification]:
         kind=NotificationKind.SERIES_FINISHED,
         title=title,
         body=body,
-        url="/videos/",
+        url=reverse("library_portal:library"),
         template="series_finished",
         context={
             "assessment": assessment,
             "ready": [
-                {"title": j.video.title, "link": public_url_build(path=f"/videos/{j.video.pk}/")}
+                {
+                    "title": j.video.title,
+                    "link": public_url_build(
+                        path=reverse("portal:video_player", args=[j.video.pk])
+                    ),
+                }
                 for j in ready
             ],
             "failed": [
                 {
                     "video_type": j.get_video_type_display(),
                     "reason": job_failure_reason(job=j),
-                    "link": public_url_build(path=f"/jobs/{j.pk}/"),
+                    "link": public_url_build(path=reverse("library_portal:library")),
                 }
                 for j in failed
             ],

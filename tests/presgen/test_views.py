@@ -76,3 +76,24 @@ def test_healthz_is_unhealthy_without_redis(client, settings):
     response = client.get(reverse("healthz"))
     assert response.status_code == 503
     assert response.json()["redis"] == "unavailable"
+
+
+def test_the_home_page_recommends_the_weakest_areas_remediation(client, media_root):
+    demo = demo_load()
+    job = video_job_build(
+        learner=demo.learner,
+        certification=demo.certification,
+        assessment=demo.assessment,
+        video_type="remediation",
+        parameters={"domain": "security-identity"},
+        status=JobStatus.READY,
+    )
+    video_build(
+        job=job,
+        title="Security and Identity, step by step",
+        domain=demo.certification.domains.get(slug="security-identity"),
+    )
+    client.force_login(demo.learner)
+    page = client.get(reverse("home")).content.decode()
+    assert "Recommended next" in page and "Security and Identity, step by step" in page
+    assert "weakest area" in page.lower()

@@ -85,7 +85,7 @@ def test_a_failed_video_says_why_in_plain_words_and_that_it_can_be_retried(learn
 
     assert notification.kind == NotificationKind.VIDEO_FAILED
     assert notification.title == "We could not make your remediation video"
-    assert notification.url == f"/jobs/{job.pk}/"
+    assert notification.url == "/library/"  # where the learner can try again
     assert "temporary problem" in notification.body
     # The reason is kept, on one line, and the learner learns they can retry.
     assert "HTTP 503 from the provider: service unavailable. trace id 42" in notification.body
@@ -176,7 +176,7 @@ def test_links_use_the_public_url_when_the_project_sets_one(
 
     [email] = mailoutbox
     assert email.subject == "We could not make your overview video"
-    assert f"https://presgen.example.com/jobs/{job.pk}/" in email.body
+    assert "https://presgen.example.com/library/" in email.body
     assert "the provider refused the script" in email.body
 
 
@@ -292,7 +292,7 @@ def test_a_digest_learner_is_told_once_when_the_last_job_of_the_series_is_final(
     assert email.to == ["ada@example.com"] and email.subject == series.title
     assert "Keep going" in email.body and "A video" in email.body
     assert "the avatar service timed out" in email.body
-    assert f"http://localhost:8000/jobs/{remediation.pk}/" in email.alternatives[0][0]
+    assert "http://localhost:8000/library/" in email.alternatives[0][0]
 
 
 def test_a_series_without_failures_does_not_mention_them(media_root, digest_series):

@@ -26,19 +26,15 @@ submitted twice; 1 otherwise.
 from __future__ import annotations
 
 import argparse
-import os
 import random
-import shutil
 import sys
-import tempfile
 import time
 from collections import Counter
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from _sandbox import bench_sandbox
 
 API_KEY = "bench-heygen-key"
 READ_TIMEOUT = 1.0  # the adapter's read timeout for the bench (30 s in production)
@@ -72,18 +68,8 @@ def main() -> int:
     args = parser.parse_args()
     if args.seed is None:
         args.seed = random.SystemRandom().randrange(1, 2**31)
-    work = Path(tempfile.mkdtemp(prefix="presgen-bench-faults-"))
-    from presgen.embedded_redis import EmbeddedRedis
-
-    redis_server = EmbeddedRedis(socket_path=work / "redis.sock")
-    redis_server.start()
-    os.environ.update(
-        DEBUG="1",
-        DJANGO_SETTINGS_MODULE="presgen.settings",
-        DATABASE_URL=f"sqlite:///{work / 'bench.sqlite3'}",
-        REDIS_URL=redis_server.url,
-        MEDIA_ROOT=str(work / "media"),
-        RENDER_WORK_DIR=str(work / "render"),
+    with bench_sandbox(
+        prefix="presgen-bench-faults-",
         VIDEO_QUALITY="480p",
         JOB_RETRY_BASE_SECONDS="0",
         CIRCUIT_FAILURE_THRESHOLD=str(args.circuit_threshold),
@@ -92,24 +78,15 @@ def main() -> int:
         PROVIDER_WEIGHT_RELIABILITY="0",
         PROVIDER_WEIGHT_SPEED="0",
         PROVIDER_WEIGHT_COST="0",
-        EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend",
         LOG_LEVEL="ERROR",
-    )
-    try:
+    ) as work:
         return _run(work=work, args=args)
-    finally:
-        redis_server.stop()
-        shutil.rmtree(work, ignore_errors=True)
 
 
 def _run(*, work: Path, args: argparse.Namespace) -> int:
-    import django
-
-    django.setup()
     import django_rq
     import httpx
     from django.conf import settings
-    from django.core.management import call_command
     from django.db import transaction
     from django.db.models import Count
     from django.utils import timezone
@@ -133,8 +110,6 @@ def _run(*, work: Path, args: argparse.Namespace) -> int:
     from videos.studio.renderer import video_render
     from videos.studio.types import Script, Section, VideoType
     from videos.tasks import attempt_check_task
-
-    call_command("migrate", verbosity=0)
 
     # A lower read timeout so a stalled answer costs a second, not thirty:
     # set before the shared client is first made (downloads pass theirs per call).

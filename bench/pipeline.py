@@ -14,44 +14,24 @@ work.
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
 import statistics
 import sys
-import tempfile
 import time
 from decimal import Decimal
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from _sandbox import bench_sandbox
 
 
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--jobs", type=int, default=1000)
     jobs_wanted = parser.parse_args().jobs
-    work = Path(tempfile.mkdtemp(prefix="presgen-bench-pipeline-"))
-    from presgen.embedded_redis import EmbeddedRedis
-
-    redis_server = EmbeddedRedis(socket_path=work / "redis.sock")
-    redis_server.start()
-    os.environ.update(
-        DEBUG="1",
-        DJANGO_SETTINGS_MODULE="presgen.settings",
-        DATABASE_URL=f"sqlite:///{work / 'bench.sqlite3'}",
-        REDIS_URL=redis_server.url,
-        MEDIA_ROOT=str(work / "media"),
-        RENDER_WORK_DIR=str(work / "render"),
-        VIDEO_QUALITY="480p",
-        EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend",
-        LOG_LEVEL="WARNING",
-    )
-    try:
+    with bench_sandbox(
+        prefix="presgen-bench-pipeline-", VIDEO_QUALITY="480p", LOG_LEVEL="WARNING"
+    ) as work:
         return _run(work=work, jobs_wanted=jobs_wanted)
-    finally:
-        redis_server.stop()
-        shutil.rmtree(work, ignore_errors=True)
 
 
 class NoopProvider:
@@ -97,12 +77,8 @@ CLIP: dict = {}
 
 
 def _run(*, work: Path, jobs_wanted: int) -> int:
-    import django
-
-    django.setup()
     import django_rq
     from django.conf import settings
-    from django.core.management import call_command
     from rq.worker import SimpleWorker
 
     from library.models import Assessment, DomainScore
@@ -114,7 +90,6 @@ def _run(*, work: Path, jobs_wanted: int) -> int:
     from videos.studio.renderer import video_render
     from videos.studio.types import Script, Section, VideoType
 
-    call_command("migrate", verbosity=0)
     settings.VIDEO_PROVIDER_CLASSES["noop"] = "__main__.NoopProvider"
     ProviderAccount.objects.create(kind="studio", name="studio", enabled=False)
     ProviderAccount.objects.create(kind="noop", name="noop")

@@ -1,4 +1,4 @@
-"""Run every benchmark in bench/ (files named bench_*.py or render.py) and print their figures."""
+"""Run every benchmark in bench/ (each *.py but run.py and _helpers) and print their figures."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ HERE = Path(__file__).resolve().parent
 
 
 def main() -> int:
-    scripts = sorted(p for p in HERE.glob("*.py") if p.name not in {"run.py", "__init__.py"})
+    # Modules starting with "_" are shared helpers, not benchmarks.
+    scripts = sorted(p for p in HERE.glob("*.py") if p.name != "run.py" and p.name[0] != "_")
     if not scripts:
         print("no benchmarks yet")
         return 0

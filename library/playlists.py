@@ -175,6 +175,20 @@ def playlist_reorder(*, playlist: Playlist, video_ids: Sequence[int]) -> None:
         _items_replace(playlist=playlist, video_ids=list(video_ids))
 
 
+def playlist_video_move(*, playlist: Playlist, video: Video | None, direction: str) -> None:
+    """Move one video up or down by one place; at either end it stays where it is."""
+    order = list(playlist.items.order_by("position", "pk").values_list("video_id", flat=True))
+    if video is None or video.pk not in order:
+        raise PlaylistError("That video is not in this playlist.")
+    if direction not in ("up", "down"):
+        raise PlaylistError("Move a video up or down.")
+    index = order.index(video.pk)
+    other = index - 1 if direction == "up" else index + 1
+    if 0 <= other < len(order):
+        order[index], order[other] = order[other], order[index]
+        playlist_reorder(playlist=playlist, video_ids=order)
+
+
 def playlist_videos(*, playlist: Playlist) -> list[Video]:
     """The playlist's visible videos in order (a video hidden later drops out)."""
     return [

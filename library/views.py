@@ -25,8 +25,8 @@ from library.playlists import (
     playlist_delete,
     playlist_progress,
     playlist_rename,
-    playlist_reorder,
     playlist_video_add,
+    playlist_video_move,
     playlist_video_remove,
     playlist_videos,
     playlists_generated_sync,
@@ -176,21 +176,13 @@ def playlist_video_remove_view(request: HttpRequest, pk: int) -> HttpResponse:
 def playlist_video_move_view(request: HttpRequest, pk: int) -> HttpResponse:
     """Move one video up or down by one place (POST video, direction=up|down)."""
     playlist = _own_playlist(request, pk)
-    order = list(playlist.items.order_by("position", "pk").values_list("video_id", flat=True))
     video = _posted_video(request)
-    direction = request.POST.get("direction")
+    direction = request.POST.get("direction", "")
     try:
-        if video is None or video.pk not in order:
-            raise PlaylistError("That video is not in this playlist.")
-        if direction not in ("up", "down"):
-            raise PlaylistError("Move a video up or down.")
-        index = order.index(video.pk)
-        other = index - 1 if direction == "up" else index + 1
-        if 0 <= other < len(order):
-            order[index], order[other] = order[other], order[index]
-            playlist_reorder(playlist=playlist, video_ids=order)
+        playlist_video_move(playlist=playlist, video=video, direction=direction)
     except PlaylistError as error:
         messages.error(request, str(error))
     else:
+        assert video is not None  # the move refuses a missing video
         messages.success(request, f"Moved “{video.title}” {direction}.")
     return _back(playlist)

@@ -133,6 +133,17 @@ class _Analysis:
     pcm: bytes = b""  # 16 kHz mono s16le, only when speech recognition was asked for
 
 
+def media_duration(*, path: Path) -> float | None:
+    """The container's duration in seconds, or None when it cannot be read."""
+    try:
+        with av.open(str(path)) as container:
+            if container.duration:
+                return float(container.duration) / av.time_base
+    except (av.FFmpegError, OSError, ValueError):
+        pass
+    return None
+
+
 def video_check(
     *,
     video_path: Path,

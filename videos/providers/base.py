@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from videos.studio.types import AvatarConfig, Script, VideoConfig, VoiceConfig
 
@@ -102,6 +102,23 @@ class Health:
 
 
 ProgressCallback = Callable[[int], None]
+
+
+def account_credentials(account: object | None) -> dict[str, Any]:
+    """A provider account's decrypted credentials as a dict (empty when none)."""
+    stored = getattr(account, "credentials", None)
+    return dict(stored) if isinstance(stored, Mapping) else {}
+
+
+def webhook_secrets_read(credentials: Mapping[str, Any]) -> list[str]:
+    """The webhook secrets to accept: `webhook_secrets` (list, newest first) and `webhook_secret`.
+
+    Several at once let a secret be rotated without refusing deliveries.
+    """
+    listed = credentials.get("webhook_secrets") or []
+    if isinstance(listed, str):
+        listed = [listed]
+    return [str(s) for s in [*listed, credentials.get("webhook_secret")] if s]
 
 
 class WebhookError(Exception):

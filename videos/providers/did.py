@@ -55,8 +55,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
-import av
-
 from videos.models import ProviderAccount
 from videos.providers.base import (
     Capabilities,
@@ -71,14 +69,16 @@ from videos.providers.base import (
     Submission,
     WebhookError,
     WebhookNotice,
+    account_credentials,
+    webhook_secrets_read,
 )
 from videos.providers.http import (
     DEFAULT_POLICY,
     RetryPolicy,
+    http_call,
     http_download,
-    http_json,
-    http_request,
 )
+from videos.quality import media_duration
 from videos.studio.types import PAUSE_MARKER, Script
 
 log = logging.getLogger(__name__)
@@ -140,19 +140,14 @@ class DidProvider:
 
     def __init__(self, *, name: str = "did", account: ProviderAccount | None = None) -> None:
         self.name = name
-        stored = account.credentials if account else None
-        credentials: Mapping[str, Any] = stored if isinstance(stored, Mapping) else {}
+        credentials = account_credentials(account)
         self.base_url = ((account.base_url if account else "") or DEFAULT_BASE_URL).rstrip("/")
         self._api_key = str(credentials.get("api_key", ""))
         self.source_url = str(credentials.get("source_url") or DEFAULT_SOURCE_URL)
         self.voice_id = str(credentials.get("voice_id") or DEFAULT_VOICE_ID)
         self.subtitles = bool(credentials.get("subtitles", False))
         self.webhook_url = str(credentials.get("webhook_url") or "")
-        secrets = credentials.get("webhook_secrets") or []
-        if isinstance(secrets, str):
-            secrets = [secrets]
-        single = credentials.get("webhook_secret")
-        self._webhook_secrets = [str(s) for s in [*secrets, single] if s]
+        self._webhook_secrets = webhook_secrets_read(credentials)
         resolutions = credentials.get("resolutions") or DEFAULT_RESOLUTIONS
         self.cost_per_minute = account.cost_per_minute if account else Decimal(0)
         self.max_concurrency = account.max_concurrency if account else 2
@@ -189,19 +184,16 @@ class DidProvider:
         policy: RetryPolicy | None = None,
         **kwargs: Any,
     ) -> dict[str, Any]:
-        response = http_request(
+        return http_call(
             method,
             f"{self.base_url}{path}",
             provider=self.name,
             idempotent=idempotent,
+            headers=self._headers(),
             policy=policy or self.policy,
             sleep=self.sleep,
-            headers=self._headers(),
             **kwargs,
         )
-        if not response.content:
-            return {}
-        return http_json(response, provider=self.name)
 
     def _talk(self, external_id: str) -> dict[str, Any]:
         return self._call("GET", f"/talks/{quote(external_id, safe='')}", idempotent=True)
@@ -303,7 +295,7 @@ class DidProvider:
         dest = workdir / "did.mp4"
         # A pre-signed link: our Authorization header must not go to S3.
         http_download(url, dest=dest, provider=self.name, policy=self.policy, sleep=self.sleep)
-        duration = _number(talk.get("duration")) or _probe_seconds(dest)
+        duration = _number(talk.get("duration")) or media_duration(path=dest) or 0.0
         minutes = Decimal(str(duration)) / 60
         return RenderOutput(
             video_path=dest,
@@ -386,11 +378,3 @@ def _number(value: object) -> float | None:
     except ValueError:
         return None
     return number if number >= 0 else None
-
-
-def _probe_seconds(path: Path) -> float:
-    try:
-        with av.open(str(path)) as container:
-            return container.duration / av.time_base if container.duration else 0.0
-    except (av.FFmpegError, OSError, ValueError):
-        return 0.0

@@ -53,13 +53,14 @@ from videos.providers.base import (
     Submission,
     WebhookError,
     WebhookNotice,
+    account_credentials,
+    webhook_secrets_read,
 )
 from videos.providers.http import (
     DEFAULT_POLICY,
     RetryPolicy,
+    http_call,
     http_download,
-    http_json,
-    http_request,
 )
 from videos.studio.types import PAUSE_MARKER, Quality
 
@@ -105,10 +106,7 @@ class HeyGenProvider:
     def __init__(self, *, name: str = "heygen", account: ProviderAccount | None = None) -> None:
         self.name = name
         self.base_url = ((account.base_url if account else "") or DEFAULT_BASE_URL).rstrip("/")
-        credentials = account.credentials if account else None
-        self.credentials: dict[str, Any] = (
-            dict(credentials) if isinstance(credentials, dict) else {}
-        )
+        self.credentials: dict[str, Any] = account_credentials(account)
         self.cost_per_minute = account.cost_per_minute if account else Decimal(0)
         self.max_concurrency = account.max_concurrency if account else 2
         self.capabilities = Capabilities(
@@ -136,17 +134,16 @@ class HeyGenProvider:
         policy: RetryPolicy | None = None,
         **kwargs: Any,
     ) -> dict[str, Any]:
-        response = http_request(
+        return http_call(
             method,
             f"{self.base_url}{path}",
             provider=self.name,
             idempotent=idempotent,
+            headers=self._headers(),
             policy=policy or self.policy,
             sleep=self.sleep,
-            headers=self._headers(),
             **kwargs,
         )
-        return http_json(response, provider=self.name)
 
     def _data(self, payload: dict[str, Any]) -> dict[str, Any]:
         """The `data` object of a 2xx answer; HeyGen sometimes reports errors with a 200."""
@@ -337,11 +334,7 @@ class HeyGenProvider:
     # --- webhooks --------------------------------------------------------------------
 
     def _webhook_secrets(self) -> list[str]:
-        secrets = list(self.credentials.get("webhook_secrets") or [])
-        single = self.credentials.get("webhook_secret")
-        if single:
-            secrets.append(single)
-        return [str(secret) for secret in secrets if secret]
+        return webhook_secrets_read(self.credentials)
 
     def webhook_verify(
         self,

@@ -167,6 +167,33 @@ def http_json(response: httpx.Response, *, provider: str) -> dict[str, Any]:
     return data
 
 
+def http_call(
+    method: str,
+    url: str,
+    *,
+    provider: str,
+    idempotent: bool,
+    headers: Mapping[str, str],
+    policy: RetryPolicy = DEFAULT_POLICY,
+    sleep: Callable[[float], None] = time.sleep,
+    **kwargs: Any,
+) -> dict[str, Any]:
+    """A JSON API call with the retry policy; an empty body reads as {}."""
+    response = http_request(
+        method,
+        url,
+        provider=provider,
+        idempotent=idempotent,
+        policy=policy,
+        sleep=sleep,
+        headers=dict(headers),
+        **kwargs,
+    )
+    if not response.content:
+        return {}
+    return http_json(response, provider=provider)
+
+
 def http_download(
     url: str,
     *,

@@ -20,8 +20,6 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import av
-
 from videos.models import ProviderAccount
 from videos.providers.base import (
     Capabilities,
@@ -36,8 +34,11 @@ from videos.providers.base import (
     Submission,
     WebhookError,
     WebhookNotice,
+    account_credentials,
+    webhook_secrets_read,
 )
 from videos.providers.http import DEFAULT_POLICY, RetryPolicy, http_download, http_request
+from videos.quality import media_duration
 from videos.signing import webhook_check
 from videos.studio.types import Script
 
@@ -117,15 +118,12 @@ class PresGenAvatarProvider:
     def __init__(self, *, name: str = "presgen_avatar", account: ProviderAccount) -> None:
         self.name = name
         self.base_url = (account.base_url or "").rstrip("/")
-        credentials: dict[str, Any] = (
-            account.credentials if isinstance(account.credentials, dict) else {}
-        )
+        credentials = account_credentials(account)
         self._api_key = str(credentials.get("api_key") or "")
         # Our /webhooks/<name>/ URL, given to the other PresGen with each video,
         # and the secrets its callbacks are signed with (first = current).
         self.webhook_url = str(credentials.get("webhook_url") or "")
-        secrets = credentials.get("webhook_secrets") or [credentials.get("webhook_secret")]
-        self._webhook_secrets = [str(x) for x in secrets if x]
+        self._webhook_secrets = webhook_secrets_read(credentials)
         self.cost_per_minute = account.cost_per_minute
         self.max_concurrency = account.max_concurrency
         self.capabilities = Capabilities(
@@ -417,12 +415,9 @@ def _list(data: Any, *, provider: str) -> list[dict[str, Any]]:
 
 
 def _media_duration(path: Path) -> float:
-    try:
-        with av.open(str(path)) as container:
-            if container.duration is not None:
-                return float(container.duration) / 1_000_000
-    except (av.error.FFmpegError, OSError):
-        pass
-    raise ProviderError(
-        "the downloaded video's duration cannot be read", kind=FailureKind.RETRYABLE
-    )
+    duration = media_duration(path=path)
+    if duration is None:
+        raise ProviderError(
+            "the downloaded video's duration cannot be read", kind=FailureKind.RETRYABLE
+        )
+    return duration

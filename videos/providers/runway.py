@@ -29,13 +29,11 @@ optional `prompt_image` (HTTPS URL), `model`, `prompt_text`.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
-
-import av
 
 from videos.models import ProviderAccount
 from videos.providers.base import (
@@ -49,14 +47,15 @@ from videos.providers.base import (
     RenderOutput,
     RenderRequest,
     Submission,
+    account_credentials,
 )
 from videos.providers.http import (
     DEFAULT_POLICY,
     RetryPolicy,
+    http_call,
     http_download,
-    http_json,
-    http_request,
 )
+from videos.quality import media_duration
 
 DEFAULT_BASE_URL = "https://api.dev.runwayml.com"
 API_VERSION = "2024-11-06"
@@ -98,8 +97,7 @@ class RunwayProvider:
 
     def __init__(self, *, name: str = "runway", account: ProviderAccount | None = None) -> None:
         self.name = name
-        stored = account.credentials if account else None
-        credentials: Mapping[str, Any] = stored if isinstance(stored, Mapping) else {}
+        credentials = account_credentials(account)
         self.base_url = ((account.base_url if account else "") or DEFAULT_BASE_URL).rstrip("/")
         self._api_key = str(credentials.get("api_key", ""))
         self.prompt_image = str(credentials.get("prompt_image") or "")
@@ -143,19 +141,16 @@ class RunwayProvider:
         policy: RetryPolicy | None = None,
         **kwargs: Any,
     ) -> dict[str, Any]:
-        response = http_request(
+        return http_call(
             method,
             f"{self.base_url}{path}",
             provider=self.name,
             idempotent=idempotent,
+            headers=self._headers(),
             policy=policy or self.policy,
             sleep=self.sleep,
-            headers=self._headers(),
             **kwargs,
         )
-        if not response.content:
-            return {}
-        return http_json(response, provider=self.name)
 
     def _task(self, external_id: str) -> dict[str, Any]:
         return self._call("GET", f"/v1/tasks/{quote(external_id, safe='')}", idempotent=True)
@@ -240,7 +235,7 @@ class RunwayProvider:
         dest = workdir / "runway.mp4"
         # Output URLs are pre-signed: our Authorization header must not go with them.
         http_download(url, dest=dest, provider=self.name, policy=self.policy, sleep=self.sleep)
-        duration = _probe_seconds(dest)
+        duration = media_duration(path=dest) or 0.0
         minutes = Decimal(str(duration)) / 60
         return RenderOutput(
             video_path=dest,
@@ -272,11 +267,3 @@ class RunwayProvider:
                 extra={"credit_balance": balance},
             )
         return Health(ok=True, detail="reachable", latency_ms=latency)
-
-
-def _probe_seconds(path: Path) -> float:
-    try:
-        with av.open(str(path)) as container:
-            return container.duration / av.time_base if container.duration else 0.0
-    except (av.FFmpegError, OSError, ValueError):
-        return 0.0

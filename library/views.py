@@ -13,7 +13,7 @@ from typing import cast
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from library.models import Playlist, PlaylistKind
@@ -32,6 +32,7 @@ from library.playlists import (
     playlists_generated_sync,
 )
 from presgen.models import User
+from presgen.ownership import owned_by, owned_or_404
 from videos.models import Video
 
 
@@ -48,14 +49,14 @@ def _learner(request: HttpRequest) -> User:
 
 
 def _own_playlist(request: HttpRequest, pk: int) -> Playlist:
-    return get_object_or_404(Playlist, pk=pk, learner=_learner(request))
+    return owned_or_404(Playlist, user=request.user, pk=pk)
 
 
 def _posted_video(request: HttpRequest) -> Video | None:
     raw = request.POST.get("video", "")
     if not raw.isdigit():
         return None
-    return Video.objects.filter(pk=int(raw)).first()
+    return owned_by(Video, user=request.user).filter(pk=int(raw)).first()
 
 
 def _back(playlist: Playlist) -> HttpResponseRedirect:

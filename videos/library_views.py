@@ -11,12 +11,13 @@ from typing import cast
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from presgen.models import User
+from presgen.ownership import owned_or_404
 from videos.models import JobStatus, VideoJob
 from videos.selectors import (
     LIBRARY_SECTIONS,
@@ -100,7 +101,7 @@ def jobs_json(request: HttpRequest) -> JsonResponse:
 @require_POST
 def job_retry_view(request: HttpRequest, pk: int) -> HttpResponse:
     """Queue the learner's own failed job again, then back to the library with a message."""
-    job = get_object_or_404(VideoJob, pk=pk, learner=cast(User, request.user))
+    job = owned_or_404(VideoJob, user=request.user, pk=pk)
     label = learner_job_labels([job])[0].label
     if job.status != JobStatus.FAILED:
         messages.info(request, f"“{label}” is not a failed video: nothing to try again.")

@@ -19,7 +19,7 @@ from django.contrib.auth.decorators import login_required
 from django.db.models.fields.files import FieldFile
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.middleware.csrf import get_token
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import render
 from django.urls import reverse
 from django.utils.html import strip_tags
 from django.utils.text import slugify
@@ -28,6 +28,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from library.models import WatchProgress
 from library.progress import watch_download_count, watch_progress_record
 from presgen.models import User
+from presgen.ownership import owned_or_404
 from videos.media import ranged_file_response
 from videos.models import JobStatus, Video
 from videos.quality import vtt_cues
@@ -66,17 +67,9 @@ def clock(seconds: float) -> str:
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
-def _learner(request: HttpRequest) -> User | None:
-    user = request.user
-    return user if user.is_authenticated else None
-
-
 def _own_video(request: HttpRequest, pk: int) -> Video:
     """The request's learner's visible video `pk`, or 404 (also for anonymous visitors)."""
-    learner = _learner(request)
-    if learner is None:
-        raise Http404("No such video.")
-    return get_object_or_404(Video, pk=pk, learner=learner, hidden=False)
+    return owned_or_404(Video, user=request.user, pk=pk)
 
 
 def transcript_lines(video: Video) -> list[TranscriptLine]:

@@ -220,8 +220,10 @@ def test_add_own_video_and_refuse_others(owner, learner, playlist):
 
     response = owner.post(url, {"video": mine.pk}, follow=True)
     assert "“Extra” is already in this playlist." in messages_of(response)
+    # Another learner's video is answered exactly like one that does not exist.
     response = owner.post(url, {"video": theirs.pk}, follow=True)
-    assert "You can only add your own videos." in messages_of(response)
+    assert "Choose a video to add." in messages_of(response)
+    assert "Theirs" not in response.content.decode()
     response = owner.post(url, {"video": "nope"}, follow=True)
     assert "Choose a video to add." in messages_of(response)
     assert titles(playlist) == ["First", "Second", "Third", "Extra"]

@@ -17,8 +17,12 @@ urlpatterns = [
     path("accounts/", include("presgen.accounts_urls")),
     path("admin/", admin.site.urls),
     path("api/v1/avatar/", include("videos.avatar_api.urls")),
+    path("api/v1/", include("presgen.api.urls")),
     path("webhooks/<str:provider>/", webhooks.webhook_receive, name="webhook"),
     path("", include("library.urls")),
     path("", include("videos.portal_urls")),
     path("", include("videos.library_urls")),
+    path("", include("library.assessment_urls")),
+    path("", include("videos.request_urls")),
+    path("", include("library.notification_urls")),
 ]

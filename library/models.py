@@ -290,3 +290,33 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class FormMapping(models.Model):
+    """How a Google Form's answers become an assessment's domain scores (kept by staff)."""
+
+    form_id = models.CharField(max_length=200, unique=True)
+    certification = models.ForeignKey(
+        Certification, on_delete=models.PROTECT, related_name="form_mappings"
+    )
+    # {"<question id>": "<domain slug>"}: each graded question counts towards one domain.
+    question_domains = models.JSONField(
+        default=dict,
+        help_text='question id → domain slug, e.g. {"4a1b2c3d": "cloud-concepts"}',
+    )
+    # The question holding the learner's email; empty: the form's collected respondent email.
+    email_question_id = models.CharField(max_length=200, blank=True)
+    create_learners = models.BooleanField(
+        default=False,
+        help_text="create an account (no password; they use password reset) for unknown emails",
+    )
+    plan_series = models.BooleanField(
+        default=True, help_text="plan the learner's video series for each imported assessment"
+    )
+    last_imported_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["form_id"]
+
+    def __str__(self) -> str:
+        return f"form {self.form_id} → {self.certification}"

@@ -182,6 +182,8 @@ GOOGLE_SERVICE_ACCOUNT_FILE = env_str("GOOGLE_SERVICE_ACCOUNT_FILE", "")
 GOOGLE_DRIVE_FOLDER_ID = env_str("GOOGLE_DRIVE_FOLDER_ID", "")
 # Only for a Drive-compatible endpoint other than Google's (tests use a local one).
 GOOGLE_DRIVE_API_URL = env_str("GOOGLE_DRIVE_API_URL", "")
+# Google Forms import (manage.py import_form_responses); "" is Google itself.
+GOOGLE_FORMS_API_URL = env_str("GOOGLE_FORMS_API_URL", "")
 if VIDEO_STORAGE == "google_drive" and not GOOGLE_SERVICE_ACCOUNT_FILE:
     raise ImproperlyConfigured("VIDEO_STORAGE=google_drive needs GOOGLE_SERVICE_ACCOUNT_FILE")
 STORAGES["videos"] = (

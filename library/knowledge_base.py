@@ -291,3 +291,69 @@ def _question(where: _Path, value: Any, concepts: set[str]) -> QuestionData:
         key_concepts=key_concepts,
         difficulty=difficulty,
     )
+
+
+# --- writing a file back out ---------------------------------------------------------
+
+
+def _number(value: Decimal) -> int | float:
+    return int(value) if value == value.to_integral_value() else float(value)
+
+
+def knowledge_base_dump(*, certification: Any, fmt: str = "yaml") -> str:
+    """A certification as a knowledge-base file that `knowledge_base_parse` reads back.
+
+    `certification` is a library.models.Certification (not imported here: this
+    module stays free of the ORM so the format can be checked on its own).
+    """
+    if fmt not in {"yaml", "json"}:
+        raise ValueError(f"format must be yaml or json, got {fmt!r}")
+    domains = []
+    for domain in certification.domains.prefetch_related("concepts", "questions__key_concepts"):
+        domains.append(
+            {
+                "slug": domain.slug,
+                "name": domain.name,
+                "weight": _number(domain.weight),
+                "description": domain.description,
+                "concepts": [
+                    {
+                        "slug": concept.slug,
+                        "title": concept.title,
+                        "summary": concept.summary,
+                        "content": concept.content,
+                        "examples": list(concept.examples),
+                        "analogies": list(concept.analogies),
+                    }
+                    for concept in domain.concepts.all()
+                ],
+                "questions": [
+                    {
+                        "question": question.question,
+                        "choices": list(question.choices),
+                        "answer": question.answer_index,
+                        "explanation": question.explanation,
+                        "key_concepts": sorted(c.slug for c in question.key_concepts.all()),
+                        "difficulty": question.difficulty,
+                    }
+                    for question in domain.questions.all()
+                ],
+            }
+        )
+    data = {
+        "certification": {
+            "slug": certification.slug,
+            "name": certification.name,
+            "issuer": certification.issuer,
+            "description": certification.description,
+            "passing_score": _number(certification.passing_score),
+            "exam_minutes": certification.exam_minutes,
+            "exam_strategies": list(certification.exam_strategies),
+            "domains": domains,
+        }
+    }
+    if data["certification"]["exam_minutes"] is None:
+        del data["certification"]["exam_minutes"]
+    if fmt == "json":
+        return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)

@@ -1,17 +1,23 @@
-from django.contrib import admin
+from functools import partial
 
+from django.contrib import admin
+from django.urls import URLPattern, path
+
+from library.admin_knowledge_base import knowledge_base_export_view, knowledge_base_import_view
 from library.models import (
     Assessment,
     Certification,
     Concept,
     Domain,
     DomainScore,
+    FormMapping,
     Notification,
     Playlist,
     PlaylistItem,
     PracticeQuestion,
     WatchProgress,
 )
+from videos.admin import assessments_series_plan
 
 
 class DomainInline(admin.TabularInline):
@@ -32,11 +38,42 @@ class CertificationAdmin(admin.ModelAdmin):
     def domain_count(self, obj: Certification) -> int:
         return obj.domains.count()
 
+    def get_urls(self) -> list[URLPattern]:
+        wrap = self.admin_site.admin_view
+        return [
+            path(
+                "import/",
+                wrap(partial(knowledge_base_import_view, model_admin=self)),
+                name="library_certification_import",
+            ),
+            path(
+                "<int:pk>/export.<str:fmt>",
+                wrap(partial(knowledge_base_export_view, model_admin=self)),
+                name="library_certification_export",
+            ),
+            *super().get_urls(),
+        ]
+
 
 class ConceptInline(admin.StackedInline):
     model = Concept
     extra = 0
     fields = ("position", "slug", "title", "summary", "content", "examples", "analogies")
+
+
+class PracticeQuestionInline(admin.StackedInline):
+    model = PracticeQuestion
+    extra = 0
+    fields = (
+        "position",
+        "question",
+        "choices",
+        "answer_index",
+        "explanation",
+        "difficulty",
+        "key_concepts",
+    )
+    filter_horizontal = ("key_concepts",)
 
 
 @admin.register(Domain)
@@ -45,7 +82,7 @@ class DomainAdmin(admin.ModelAdmin):
     list_filter = ("certification",)
     search_fields = ("name", "slug", "description")
     list_select_related = ("certification",)
-    inlines = [ConceptInline]
+    inlines = [ConceptInline, PracticeQuestionInline]
 
 
 @admin.register(Concept)
@@ -79,6 +116,7 @@ class AssessmentAdmin(admin.ModelAdmin):
     list_select_related = ("learner", "certification")
     raw_id_fields = ("learner",)
     inlines = [DomainScoreInline]
+    actions = (assessments_series_plan,)
 
 
 @admin.register(DomainScore)
@@ -125,3 +163,19 @@ class NotificationAdmin(admin.ModelAdmin):
     list_filter = ("kind", ("read_at", admin.EmptyFieldListFilter))
     search_fields = ("title", "body", "learner__username")
     raw_id_fields = ("learner",)
+
+
+@admin.register(FormMapping)
+class FormMappingAdmin(admin.ModelAdmin):
+    """How `manage.py import_form_responses FORM_ID --certification SLUG` scores a form."""
+
+    list_display = (
+        "form_id",
+        "certification",
+        "plan_series",
+        "create_learners",
+        "last_imported_at",
+    )
+    list_filter = ("certification",)
+    search_fields = ("form_id",)
+    readonly_fields = ("last_imported_at",)

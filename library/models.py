@@ -320,3 +320,25 @@ class FormMapping(models.Model):
 
     def __str__(self) -> str:
         return f"form {self.form_id} → {self.certification}"
+
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        mapping = self.question_domains
+        if not isinstance(mapping, dict) or not mapping:
+            raise ValidationError({"question_domains": "Map at least one question id to a domain."})
+        if not all(isinstance(k, str) and isinstance(v, str) for k, v in mapping.items()):
+            raise ValidationError(
+                {"question_domains": "Each question id must map to a domain slug (text)."}
+            )
+        if self.certification_id is None:
+            return
+        known = set(self.certification.domains.values_list("slug", flat=True))
+        unknown = sorted(set(mapping.values()) - known)
+        if unknown:
+            raise ValidationError(
+                {
+                    "question_domains": f"Not domains of {self.certification}: "
+                    f"{', '.join(unknown)}. Known: {', '.join(sorted(known))}."
+                }
+            )

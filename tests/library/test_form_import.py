@@ -9,6 +9,7 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.urls import reverse
 from googleapiclient.http import HttpMockSequence
 
 from library.form_import import FormMappingError, form_responses_import
@@ -234,3 +235,23 @@ def test_the_command_names_a_missing_service_account(mapping, settings):
             stdout=StringIO(),
         )
     assert error.value.returncode == 2
+
+
+def test_the_admin_refuses_a_mapping_to_unknown_domains(client, mapping):
+    client.force_login(user_build(is_staff=True, is_superuser=True))
+    url = reverse("admin:library_formmapping_change", args=[mapping.pk])
+    response = client.post(
+        url,
+        {
+            "form_id": FORM_ID,
+            "certification": mapping.certification.pk,
+            "question_domains": json.dumps({"q1": "alpha", "q3": "gamma"}),
+            "email_question_id": "qmail",
+            "plan_series": "on",
+        },
+    )
+
+    assert response.status_code == 200
+    assert "Not domains of" in response.content.decode() and "gamma" in response.content.decode()
+    mapping.refresh_from_db()
+    assert mapping.question_domains == {"q1": "alpha", "q2": "alpha", "q3": "beta"}

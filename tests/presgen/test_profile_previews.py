@@ -10,7 +10,7 @@ import pytest
 from django.urls import reverse
 from PIL import Image
 
-from presgen.accounts_views import AVATAR_PREVIEW_SIZE
+from presgen.previews import AVATAR_PREVIEW_SIZE
 from tests.builders import user_build
 
 pytestmark = pytest.mark.django_db

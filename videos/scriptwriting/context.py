@@ -28,7 +28,7 @@ _LOGGER = logging.getLogger(__name__)
 
 MAX_CONCEPTS = 3  # remediation: three ideas explained well beat six rushed
 DEFAULT_QUESTIONS = 3
-MAX_QUESTIONS = 8
+MAX_QUESTIONS = 10  # what a learner may ask for (videos.services, the request form)
 NEEDS_CERTIFICATION = frozenset(VideoType) - {VideoType.INTRODUCTION}
 NEEDS_ASSESSMENT = frozenset({VideoType.MOTIVATIONAL, VideoType.CELEBRATION})
 

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
 from presgen.models import User
+from videos.admin import learners_series_plan
 
 
 @admin.register(User)
@@ -17,6 +18,7 @@ class UserAdmin(BaseUserAdmin):
     )
     list_filter = ("is_staff", "is_active", "experience_level", "preferred_pace")
     search_fields = ("username", "display_name", "first_name", "last_name", "email")
+    actions = (learners_series_plan,)
     fieldsets = (
         *BaseUserAdmin.fieldsets,  # type: ignore[misc]
         (

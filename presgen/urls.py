@@ -16,6 +16,8 @@ urlpatterns = [
     path("accounts/login/", ThrottledLoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/", include("presgen.accounts_urls")),
+    # django-rq's dashboard (queues, workers, failed jobs): its views are staff only.
+    path("admin/rq/", include("django_rq.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/avatar/", include("videos.avatar_api.urls")),
     path("api/v1/", include("presgen.api.urls")),

@@ -314,6 +314,9 @@ def _render_loop(lease: Lease, *, job: VideoJob, written: WrittenScript) -> str:
         candidates = providers_rank(
             needs=needs, exclude=tried, exclude_kinds=_kinds_excluded(job=job)
         )
+        forced = _provider_forced(job=job)
+        if forced:
+            candidates = [c for c in candidates if c.provider.name == forced]
         chosen = next((c for c in candidates if circuit_allows(provider=c.provider.name)), None)
         if chosen is None:
             return _no_provider_left(lease, job=job, needs=needs, last_error=last_error)
@@ -397,6 +400,11 @@ def _workdir() -> Iterator[Path]:
         shutil.rmtree(path, ignore_errors=True)
 
 
+def _provider_forced(*, job: VideoJob) -> str:
+    """The provider staff chose for this job ("re-render on…" in the admin), or ""."""
+    return str(job.parameters.get("provider") or "")
+
+
 def _no_provider_left(
     lease: Lease, *, job: VideoJob, needs: Needs, last_error: ProviderError | None
 ) -> str:
@@ -407,15 +415,20 @@ def _no_provider_left(
         failures = job.attempts.filter(status=AttemptStatus.FAILED, provider__in=tried)
         reasons = "; ".join(dict.fromkeys(a.error for a in failures.order_by("-started_at")))
         return _job_retry_later(lease, reason=reasons or "every provider failed", retry_after=None)
-    capable = [p for p, _ in providers_enabled() if provider_capable(provider=p, needs=needs)]
+    forced = _provider_forced(job=job)
+    capable = [
+        p
+        for p, _ in providers_enabled()
+        if provider_capable(provider=p, needs=needs) and (not forced or p.name == forced)
+    ]
     if not capable:
+        which = (
+            f"the chosen provider {forced!r} is not enabled or" if forced else "no enabled provider"
+        )
         return _job_fail(
             lease,
             job=job,
-            reason=(
-                f"no enabled provider can make a {needs.quality} video of "
-                f"{needs.duration_seconds} s"
-            ),
+            reason=f"{which} can make a {needs.quality} video of {needs.duration_seconds} s",
             kind=ErrorKind.PERMANENT,
         )
     # Capable providers exist but are all busy or resting (circuit open).
@@ -500,7 +513,11 @@ def _video_store(
     seconds: float,
 ) -> Video:
     domain = None
-    if job.video_type == VideoType.REMEDIATION and job.certification_id:
+    # Remediation and practice videos are about one domain: the library files them under it.
+    if (
+        job.video_type in {VideoType.REMEDIATION, VideoType.PRACTICE_SESSION}
+        and job.certification_id
+    ):
         domain = Domain.objects.filter(
             certification_id=job.certification_id, slug=job.parameters.get("domain", "")
         ).first()

@@ -227,3 +227,47 @@ def _remote_cancel(*, provider_name: str, external_id: str) -> None:
         provider_get(name=provider_name).cancel(external_id)
     except (ProviderError, LookupError) as error:
         log.warning("could not cancel %s render %s: %s", provider_name, external_id, error)
+
+
+def job_rerender(*, job: VideoJob, provider_name: str) -> ActionResult:
+    """Render a job again on one provider, forced (`parameters["provider"]`).
+
+    A failed or cancelled job is queued again with the provider forced. A
+    ready job is final (its Video is never replaced in place), so it is copied
+    into a new job with the provider forced. An active job is left alone.
+    """
+    from videos.providers.registry import providers_enabled
+
+    names = [provider.name for provider, _ in providers_enabled()]
+    if provider_name not in names:
+        return ActionResult(False, f"job #{job.pk}: no enabled provider is named {provider_name!r}")
+    with transaction.atomic():
+        locked = VideoJob.objects.select_for_update().get(pk=job.pk)
+        if locked.status == JobStatus.READY:
+            copy = VideoJob.objects.create(
+                learner_id=locked.learner_id,
+                certification_id=locked.certification_id,
+                assessment_id=locked.assessment_id,
+                video_type=locked.video_type,
+                priority=locked.priority,
+                parameters={**locked.parameters, "provider": provider_name},
+                provider=provider_name,
+                target_duration_seconds=locked.target_duration_seconds,
+                deadline_at=_deadline(),
+            )
+            job_enqueue(job=copy, quality=copy.parameters.get("quality", settings.VIDEO_QUALITY))
+            job.refresh_from_db()
+            return ActionResult(
+                True, f"job #{job.pk} re-rendered as job #{copy.pk} on {provider_name}"
+            )
+        if locked.status not in (JobStatus.FAILED, JobStatus.CANCELLED):
+            job.refresh_from_db()
+            return ActionResult(False, f"job #{job.pk} is {locked.get_status_display().lower()}")
+        locked.parameters = {**locked.parameters, "provider": provider_name}
+        locked.provider = provider_name
+        locked.save(update_fields=["parameters", "provider", "updated_at"])
+        result = job_retry(job=locked)
+    job.refresh_from_db()
+    if not result.done:
+        return result
+    return ActionResult(True, f"job #{job.pk} queued again on {provider_name}")

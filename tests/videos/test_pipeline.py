@@ -17,6 +17,7 @@ from videos.models import (
     CircuitState,
     GenerationAttempt,
     JobStatus,
+    ProviderAccount,
     ProviderCircuit,
     Video,
     VideoJob,
@@ -336,3 +337,28 @@ def test_a_remote_submit_cut_short_by_a_dead_worker_is_never_sent_again(pipeline
     assert fresh.status == AttemptStatus.SUBMITTED
     # The provider is not blamed for a worker that died.
     assert not ProviderCircuit.objects.filter(provider="remote", failures__gt=0).exists()
+
+
+def test_a_provider_chosen_by_staff_renders_the_job_even_if_another_ranks_first(pipeline):
+    pipeline.providers("good")
+    ProviderAccount.objects.create(kind="good", name="good-backup", priority=9)
+    job = _one_job()
+    VideoJob.objects.filter(pk=job.pk).update(
+        parameters={**job.parameters, "provider": "good-backup"}
+    )
+    pipeline.drain()
+
+    assert Video.objects.get(job=job).provider == "good-backup"
+    assert list(job.attempts.values_list("provider", flat=True)) == ["good-backup"]
+
+
+def test_a_chosen_provider_that_is_not_enabled_fails_the_job_with_the_reason(pipeline):
+    pipeline.providers("good")
+    job = _one_job()
+    VideoJob.objects.filter(pk=job.pk).update(parameters={**job.parameters, "provider": "gone"})
+    pipeline.drain()
+
+    job.refresh_from_db()
+    assert job.status == JobStatus.FAILED
+    assert "the chosen provider 'gone' is not enabled" in job.error
+    assert not Video.objects.filter(job=job).exists()

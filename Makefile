@@ -26,7 +26,9 @@ run: $(STAMP)
 	$(BIN)/python manage.py load_demo
 	$(BIN)/python manage.py run_local
 
+# The browser tests drive Debian's Chromium: install it first when it is missing.
 test: $(STAMP)
+	bash .ci/ensure-chromium
 	$(BIN)/python -m pytest
 
 bench: $(STAMP)

@@ -32,7 +32,7 @@ from presgen.ownership import owned_or_404
 from videos.media import ranged_file_response
 from videos.models import JobStatus, Video
 from videos.quality import vtt_cues
-from videos.selectors import learner_series_list
+from videos.selectors import duration_clock, learner_series_list
 
 logger = logging.getLogger(__name__)
 
@@ -130,7 +130,7 @@ def video_player(request: HttpRequest, pk: int) -> HttpResponse:
         "videos/player.html",
         {
             "video": video,
-            "duration_clock": clock(video.duration_seconds),
+            "duration_clock": duration_clock(video.duration_seconds),
             "progress": progress,
             "resume_seconds": resume,
             "resume_clock": clock(resume),

@@ -69,7 +69,8 @@ class WatchedState:
     )
 
 
-def _clock(seconds: float) -> str:
+def duration_clock(seconds: float) -> str:
+    """A duration to the nearest second: 0:13, 12:00, 1:02:03."""
     total = max(round(seconds), 0)
     hours, rest = divmod(total, 3600)
     minutes, secs = divmod(rest, 60)
@@ -84,7 +85,7 @@ class LibraryVideo:
 
     @property
     def duration_clock(self) -> str:
-        return _clock(self.video.duration_seconds)
+        return duration_clock(self.video.duration_seconds)
 
 
 @dataclass(frozen=True)

@@ -126,7 +126,9 @@
 
   function track() {
     var t = video.currentTime;
-    if (!video.paused && !video.seeking && lastTime !== null) {
+    // At the end the element is already paused when its last timeupdate and its
+    // pause event arrive: the stretch since the previous timeupdate still played.
+    if ((!video.paused || video.ended) && !video.seeking && lastTime !== null) {
       var step = t - lastTime;
       if (step > 0 && step <= MAX_STEP * Math.max(video.playbackRate, 1)) watched += step;
     }

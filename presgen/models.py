@@ -73,3 +73,73 @@ class User(AbstractUser):
     @property
     def greeting_name(self) -> str:
         return self.display_name or self.first_name or self.username
+
+
+# --- the REST API ------------------------------------------------------------------
+
+
+class ApiTokenScope(models.TextChoices):
+    LEARNER = "learner", "Learner (acts only for its own user)"
+    STAFF = "staff", "Staff service (may act for any learner)"
+
+
+class ApiToken(models.Model):
+    """A key another system sends as `Authorization: Token <key>` (or `Bearer <key>`).
+
+    Only a SHA-256 digest of the key is stored: the plain key is shown once, when
+    the token is made (admin or `manage.py create_api_token`), and cannot be
+    recovered. `key_prefix` (the key's first characters) lets people tell tokens apart.
+    """
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=100, help_text="what uses this token, e.g. 'PresGen-Assess'")
+    scope = models.CharField(
+        max_length=8, choices=ApiTokenScope.choices, default=ApiTokenScope.LEARNER
+    )
+    key_prefix = models.CharField(max_length=16, editable=False)
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+    revoked = models.BooleanField(default=False)
+    revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = "API token"
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(scope__in=ApiTokenScope.values), name="apitoken_scope_valid"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.key_prefix}…)"
+
+
+class IdempotencyKey(models.Model):
+    """A client's `Idempotency-Key` for a POST that creates, and the response it got.
+
+    The row is claimed (inserted) before the request runs; the database refuses a
+    second claim of the same key by the same user, so two concurrent requests never
+    both run. `status_code` stays empty while the first request is in flight.
+    """
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=255)
+    # SHA-256 of method, path and body: the same key with another request is refused.
+    fingerprint = models.CharField(max_length=64)
+    method = models.CharField(max_length=8)
+    path = models.CharField(max_length=500)
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    response_body = models.JSONField(null=True, blank=True)
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "key"], name="idempotencykey_unique_per_user")
+        ]
+        indexes = [models.Index(fields=["expires_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.method} {self.path} [{self.key}]"

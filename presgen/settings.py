@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI and ReDoc assets, served from our static files
     "django_rq",
 ]
 
@@ -282,7 +283,8 @@ CONTENT_SECURITY_POLICY = env_str(
     "CONTENT_SECURITY_POLICY",
     "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
     "img-src 'self' data:; media-src 'self'; font-src 'self'; connect-src 'self'; "
-    "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'",
+    "worker-src 'self' blob:; object-src 'none'; base-uri 'self'; form-action 'self'; "
+    "frame-ancestors 'none'",
 )
 # Sign-in: past this many failures per address and username (or per username from
 # anywhere) the form is refused for LOGIN_LOCKOUT_SECONDS (presgen/login_throttle.py).
@@ -311,15 +313,77 @@ if not DEBUG:
 AVATAR_API_WEBHOOK_SECRET = env_str("AVATAR_API_WEBHOOK_SECRET", "")
 
 # --- API -----------------------------------------------------------------------
+_RATE_PERIODS = {"second", "minute", "hour", "day", "s", "m", "h", "d"}
+
+
+def _throttle_rate(name: str, default: str) -> str:
+    """A request rate such as "120/hour" (per second, minute, hour or day)."""
+    value = env_str(name, default).strip()
+    count, sep, period = value.partition("/")
+    if not (sep and count.isdigit() and int(count) > 0 and period in _RATE_PERIODS):
+        raise ImproperlyConfigured(
+            f"{name} must look like 120/hour (a count per second, minute, hour or day); "
+            f"got {value!r}"
+        )
+    return value
+
+
+# Per caller; "create" is the stricter rate for creating assessments and jobs
+# (each plans real renders). Refused requests get a 429 with Retry-After.
+API_THROTTLE_RATES = {
+    "anon": _throttle_rate("API_THROTTLE_ANON", "120/hour"),
+    "user": _throttle_rate("API_THROTTLE_USER", "3000/hour"),
+    "create": _throttle_rate("API_THROTTLE_CREATE", "120/hour"),
+}
+# How long a client's Idempotency-Key and its stored response are kept.
+API_IDEMPOTENCY_HOURS = env_int("API_IDEMPOTENCY_HOURS", 24, minimum=1, maximum=24 * 30)
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        # Other systems: "Authorization: Token <key>" or "Bearer <key>" (presgen.models.ApiToken).
+        "presgen.api.authentication.ApiTokenAuthentication",
+        # The portal's own JavaScript (CSRF-checked).
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_PARSER_CLASSES": ["presgen.api.parsers.ApiJSONParser"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PAGINATION_CLASS": "presgen.api.pagination.ApiPagination",
+    "PAGE_SIZE": 20,
+    "DEFAULT_THROTTLE_CLASSES": [
+        "presgen.api.throttling.ApiAnonThrottle",
+        "presgen.api.throttling.ApiUserThrottle",
+        "presgen.api.throttling.ApiCreateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": API_THROTTLE_RATES,
+    "EXCEPTION_HANDLER": "presgen.api.errors.api_exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "presgen.api.schema.ApiAutoSchema",
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
-SPECTACULAR_SETTINGS = {"TITLE": "PresGen API", "VERSION": "1.0.0"}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "PresGen API",
+    "DESCRIPTION": (
+        "Assessments in, personal videos out. Authenticate with `Authorization: Token <key>` "
+        "(or `Bearer <key>`); errors share one JSON shape; lists are paginated; POSTs that "
+        "create accept an `Idempotency-Key` header. See docs/api.md."
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SCHEMA_PATH_PREFIX": "/api/v1/",
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "VideoTypeEnum": "videos.models.VideoType",
+        "JobStatusEnum": "videos.models.JobStatus",
+        "ErrorKindEnum": "videos.models.ErrorKind",
+        "DifficultyEnum": "library.models.Difficulty",
+        "ExperienceLevelEnum": "presgen.models.ExperienceLevel",
+        "LearningStyleEnum": "presgen.models.LearningStyle",
+        "PaceEnum": "presgen.models.Pace",
+    },
+}
 
 # --- logging -------------------------------------------------------------------
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO").upper()

@@ -7,6 +7,7 @@ from pathlib import Path
 import django_rq
 import pytest
 from django.conf import settings
+from django.core.cache import cache
 
 from presgen.embedded_redis import EmbeddedRedis
 
@@ -41,3 +42,11 @@ def rq_queues(settings, redis_url: str) -> Iterator[dict[str, django_rq.queues.D
 def media_root(settings, tmp_path: Path) -> Path:
     settings.MEDIA_ROOT = tmp_path / "media"
     return settings.MEDIA_ROOT
+
+
+@pytest.fixture(autouse=True)
+def _cache_cleared() -> Iterator[None]:
+    """Rate-limit counters live in the cache: no test inherits another's."""
+    cache.clear()
+    yield
+    cache.clear()

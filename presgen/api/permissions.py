@@ -6,13 +6,18 @@ Object-level checks are `presgen.ownership.owned_by` / `owned_or_404` applied to
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
+from django.core.exceptions import MultipleObjectsReturned, ObjectDoesNotExist
+from django.db.models import Model, QuerySet
 from django.http import Http404
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 
 from presgen.models import User
+from presgen.ownership import owned_by
+
+M = TypeVar("M", bound=Model)
 
 STAFF_SCOPE = "staff"
 LEARNER_SCOPE = "learner"
@@ -59,3 +64,29 @@ class StaffScope(BasePermission):
 
     def has_permission(self, request: Request, view: Any) -> bool:
         return is_staff_scope(request)
+
+
+def api_rows(
+    request: Request, rows: QuerySet[M] | type[M], *, learner_id: Any = None
+) -> QuerySet[M]:
+    """The learner-owned rows this request may see.
+
+    A staff-scoped caller sees every learner's rows, or only one learner's when it names
+    `learner_id`; anyone else sees only their own (naming another learner is a 404).
+    """
+    queryset = rows if isinstance(rows, QuerySet) else rows._default_manager.all()
+    if learner_id in (None, "") and is_staff_scope(request):
+        return queryset
+    return owned_by(
+        queryset, user=request.user, learner=api_learner(request, learner_id=learner_id)
+    )
+
+
+def api_object_or_404(
+    request: Request, rows: QuerySet[M] | type[M], *, learner_id: Any = None, **lookup: object
+) -> M:
+    """The one row matching `lookup` among `api_rows(...)`, or Http404 (never a 403)."""
+    try:
+        return api_rows(request, rows, learner_id=learner_id).get(**lookup)
+    except (ObjectDoesNotExist, MultipleObjectsReturned, ValueError, TypeError) as error:
+        raise Http404("Not found.") from error

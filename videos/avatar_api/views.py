@@ -13,12 +13,13 @@ from django.http import FileResponse, Http404
 from django.urls import reverse
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from presgen.api.parsers import ApiJSONParser
 from presgen.models import User
 from videos.avatar_api import serializers as s
 from videos.avatar_api.authentication import BearerTokenAuthentication
@@ -62,7 +63,7 @@ class AvatarApiView(APIView):
 
 
 class VideoCreateView(AvatarApiView):
-    parser_classes = [JSONParser]
+    parser_classes = [ApiJSONParser]  # deeply nested JSON is a 400, not a 500
 
     @extend_schema(
         request=s.VideoCreateSerializer,

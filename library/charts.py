@@ -102,12 +102,12 @@ def _colour(kind: str) -> str:
     return {WEAK: WEAK_COLOUR, STRONG: STRONG_COLOUR}.get(kind, PASSING_COLOUR)
 
 
-def _short(label: str) -> str:
+def label_short(label: str) -> str:
     label = " ".join(label.split())
     return label if len(label) <= LABEL_MAX_CHARS else label[: LABEL_MAX_CHARS - 1] + "…"
 
 
-def _safe_id(raw: str) -> str:
+def svg_id(raw: str) -> str:
     cleaned = re.sub(r"[^A-Za-z0-9_-]", "-", raw).strip("-")
     return cleaned if cleaned and cleaned[0].isalpha() else f"chart-{cleaned or 'x'}"
 
@@ -116,25 +116,25 @@ def _clamp(value: Decimal) -> float:
     return min(max(float(value), 0.0), 100.0)
 
 
-def _n(number: float) -> str:
+def num(number: float) -> str:
     """A coordinate, short: 12, 12.5."""
     return f"{number:.1f}".removesuffix(".0")
 
 
-def _attrs(**attrs: object) -> str:
+def svg_attrs(**attrs: object) -> str:
     return " ".join(
         f'{name.rstrip("_").replace("_", "-")}="{escape(str(value))}"'
         for name, value in attrs.items()
     )
 
 
-def _text(content: str, **attrs: object) -> str:
-    return f"<text {_attrs(**attrs)}>{escape(content)}</text>"
+def svg_text(content: str, **attrs: object) -> str:
+    return f"<text {svg_attrs(**attrs)}>{escape(content)}</text>"
 
 
-def _svg_open(*, chart_id: str, width: int, height: int, title: str, description: str) -> str:
+def svg_open(*, chart_id: str, width: int, height: int, title: str, description: str) -> str:
     return (
-        f'<svg xmlns="http://www.w3.org/2000/svg" {_attrs(id=chart_id)} class="chart-svg" '
+        f'<svg xmlns="http://www.w3.org/2000/svg" {svg_attrs(id=chart_id)} class="chart-svg" '
         f'viewBox="0 0 {width} {height}" role="img" '
         f'aria-labelledby="{chart_id}-title {chart_id}-desc" '
         f'font-family="system-ui, -apple-system, Segoe UI, Roboto, sans-serif">'
@@ -172,7 +172,7 @@ def domain_bar_chart(
     information without colour. Gridlines and the pass line cross the bars only,
     never the domain names above them.
     """
-    chart_id = _safe_id(chart_id)
+    chart_id = svg_id(chart_id)
     kinds = [standing(b.value, pass_line=pass_line, strong_from=strong_from) for b in bars]
     pass_text = percent_text(pass_line)
     if bars:
@@ -192,14 +192,14 @@ def domain_bar_chart(
     def across_bars(x_at: float, **attrs: object) -> str:
         """A vertical line drawn through every bar (and not through the names)."""
         path = " ".join(
-            f"M{_n(x_at)},{BAR_TOP + BAR_ROW * i + BAR_OFFSET - 3}v{BAR_HEIGHT + 6}"
+            f"M{num(x_at)},{BAR_TOP + BAR_ROW * i + BAR_OFFSET - 3}v{BAR_HEIGHT + 6}"
             for i in range(len(bars))
         )
-        return f'<path d="{path}" {_attrs(**attrs)}/>' if path else ""
+        return f'<path d="{path}" {svg_attrs(**attrs)}/>' if path else ""
 
     ticks = (0, 25, 50, 75, 100)
     out = [
-        _svg_open(
+        svg_open(
             chart_id=chart_id, width=BAR_WIDTH, height=height, title=title, description=description
         )
     ]
@@ -209,8 +209,12 @@ def domain_bar_chart(
         out.append(f'<g class="chart-bar chart-bar-{kind}">')
         out.append(f"<title>{escape(f'{bar.label}: {percent_text(bar.value)}')}</title>")
         out.append(
-            _text(
-                _short(bar.label), x=BAR_LEFT, y=top + BAR_LABEL, font_size=FONT, fill=TEXT_COLOUR
+            svg_text(
+                label_short(bar.label),
+                x=BAR_LEFT,
+                y=top + BAR_LABEL,
+                font_size=FONT,
+                fill=TEXT_COLOUR,
             )
         )
         out.append(
@@ -220,11 +224,11 @@ def domain_bar_chart(
         width = x(bar.value) - BAR_LEFT
         if width > 0:
             out.append(
-                f'<rect x="{BAR_LEFT}" y="{bar_top}" width="{_n(width)}" height="{BAR_HEIGHT}" '
+                f'<rect x="{BAR_LEFT}" y="{bar_top}" width="{num(width)}" height="{BAR_HEIGHT}" '
                 f'rx="3" fill="{_colour(kind)}"/>'
             )
         out.append(
-            _text(
+            svg_text(
                 percent_text(bar.value),
                 x=BAR_WIDTH - 2,
                 y=bar_top + BAR_HEIGHT - 3,
@@ -241,9 +245,9 @@ def domain_bar_chart(
             out.append(across_bars(x(tick), stroke="#ffffff", stroke_width=1, opacity=0.6))
         anchor = "start" if tick == 0 else "end" if tick == 100 else "middle"
         out.append(
-            _text(
+            svg_text(
                 f"{tick}",
-                x=_n(x(tick)),
+                x=num(x(tick)),
                 y=plot_bottom + 12,
                 font_size=11,
                 fill=MUTED_COLOUR,
@@ -264,9 +268,9 @@ def domain_bar_chart(
     )
     anchor = "start" if px < 40 else "end" if px > BAR_PLOT - 30 else "middle"
     out.append(
-        _text(
+        svg_text(
             f"Pass {pass_text}",
-            x=_n(px),
+            x=num(px),
             y=BAR_TOP - 10,
             font_size=12,
             font_weight=700,
@@ -275,7 +279,7 @@ def domain_bar_chart(
         )
     )
     out.append(
-        f'<line x1="{_n(px)}" y1="{BAR_TOP - 7}" x2="{_n(px)}" y2="{BAR_TOP - 1}" '
+        f'<line x1="{num(px)}" y1="{BAR_TOP - 7}" x2="{num(px)}" y2="{BAR_TOP - 1}" '
         f'stroke="{TEXT_COLOUR}" stroke-width="2"/>'
     )
     out.append("</svg>")
@@ -309,7 +313,7 @@ def score_trend_chart(
     Points are spaced evenly in the order taken (each is one assessment); the
     first and last dates label the axis, and every point carries its own date.
     """
-    chart_id = _safe_id(chart_id)
+    chart_id = svg_id(chart_id)
     kinds = [standing(p.value, pass_line=pass_line) for p in points]
     pass_text = percent_text(pass_line)
     count = len(points)
@@ -330,7 +334,7 @@ def score_trend_chart(
         return TREND_LEFT + plot_w * index / (count - 1)
 
     out = [
-        _svg_open(
+        svg_open(
             chart_id=chart_id,
             width=TREND_WIDTH,
             height=TREND_HEIGHT,
@@ -340,14 +344,14 @@ def score_trend_chart(
     ]
     for tick in (0, 50, 100):
         out.append(
-            f'<line x1="{TREND_LEFT}" y1="{_n(y(tick))}" x2="{TREND_LEFT + plot_w}" '
-            f'y2="{_n(y(tick))}" stroke="{GRID_COLOUR}" stroke-width="1"/>'
+            f'<line x1="{TREND_LEFT}" y1="{num(y(tick))}" x2="{TREND_LEFT + plot_w}" '
+            f'y2="{num(y(tick))}" stroke="{GRID_COLOUR}" stroke-width="1"/>'
         )
         out.append(
-            _text(
+            svg_text(
                 f"{tick}",
                 x=TREND_LEFT - 6,
-                y=_n(y(tick) + 4),
+                y=num(y(tick) + 4),
                 font_size=11,
                 fill=MUTED_COLOUR,
                 text_anchor="end",
@@ -355,16 +359,16 @@ def score_trend_chart(
         )
     py = y(pass_line)
     out.append(
-        f'<line class="chart-pass-line" x1="{TREND_LEFT}" y1="{_n(py)}" '
-        f'x2="{TREND_LEFT + plot_w}" y2="{_n(py)}" stroke="{TEXT_COLOUR}" '
+        f'<line class="chart-pass-line" x1="{TREND_LEFT}" y1="{num(py)}" '
+        f'x2="{TREND_LEFT + plot_w}" y2="{num(py)}" stroke="{TEXT_COLOUR}" '
         f'stroke-width="1.5" stroke-dasharray="5 3"/>'
     )
     label_y = py - 5 if py - 5 > TREND_TOP + 6 else py + 14
     out.append(
-        _text(
+        svg_text(
             f"Pass {pass_text}",
             x=TREND_LEFT + 4,
-            y=_n(label_y),
+            y=num(label_y),
             font_size=11,
             font_weight=700,
             fill=TEXT_COLOUR,
@@ -372,7 +376,7 @@ def score_trend_chart(
     )
     if count >= 2:
         path = " ".join(
-            f"{'M' if i == 0 else 'L'}{_n(x(i))},{_n(y(p.value))}" for i, p in enumerate(points)
+            f"{'M' if i == 0 else 'L'}{num(x(i))},{num(y(p.value))}" for i, p in enumerate(points)
         )
         out.append(
             f'<path class="chart-trend-line" d="{path}" fill="none" stroke="{PASSING_COLOUR}" '
@@ -380,15 +384,15 @@ def score_trend_chart(
         )
     for i, (point, kind) in enumerate(zip(points, kinds, strict=True)):
         out.append(
-            f'<circle class="chart-point chart-point-{kind}" cx="{_n(x(i))}" '
-            f'cy="{_n(y(point.value))}" r="4.5" fill="{_colour(kind)}" stroke="#ffffff" '
+            f'<circle class="chart-point chart-point-{kind}" cx="{num(x(i))}" '
+            f'cy="{num(y(point.value))}" r="4.5" fill="{_colour(kind)}" stroke="#ffffff" '
             f'stroke-width="1.5"><title>'
             f"{escape(f'{day_text(point.day)}: {percent_text(point.value)}')}</title></circle>"
         )
     if points:
         first, last = day_text(points[0].day), day_text(points[-1].day)
         out.append(
-            _text(
+            svg_text(
                 first,
                 x=TREND_LEFT,
                 y=TREND_HEIGHT - 6,
@@ -399,7 +403,7 @@ def score_trend_chart(
         )
         if count >= 2:
             out.append(
-                _text(
+                svg_text(
                     last,
                     x=TREND_LEFT + plot_w,
                     y=TREND_HEIGHT - 6,

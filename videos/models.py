@@ -158,6 +158,9 @@ class VideoJob(models.Model):
             models.Index(fields=["assessment", "status"]),
             models.Index(fields=["status", "priority", "created_at"]),
             models.Index(fields=["created_at"]),
+            # The staff dashboard: jobs per hour by status (covering), failures of a period.
+            models.Index(fields=["created_at", "status"], name="videojob_created_status"),
+            models.Index(fields=["status", "created_at"], name="videojob_status_created"),
         ]
 
     def __str__(self) -> str:
@@ -215,6 +218,18 @@ class GenerationAttempt(models.Model):
         indexes = [
             models.Index(fields=["provider", "status", "started_at"]),
             models.Index(fields=["status", "next_check_at"]),
+            # The staff dashboard (videos/metrics.py): a period's attempts read from the
+            # index alone (figures by provider, slowest jobs), and percentiles read by
+            # rank in seconds order, by provider and overall, without sorting the period.
+            models.Index(
+                fields=["started_at", "status", "provider", "seconds", "qa_score", "cost", "job"],
+                name="attempt_period_figures",
+            ),
+            models.Index(
+                fields=["status", "provider", "seconds", "started_at"],
+                name="attempt_provider_seconds",
+            ),
+            models.Index(fields=["status", "seconds", "started_at"], name="attempt_seconds"),
         ]
 
     def __str__(self) -> str:

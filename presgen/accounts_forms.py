@@ -10,7 +10,7 @@ from django import forms
 from django.conf import settings
 from django.contrib.auth.forms import UserCreationForm
 
-from presgen.models import ExperienceLevel, LearningStyle, User
+from presgen.models import LEARNER_PROFILE_FIELDS, ExperienceLevel, LearningStyle, User
 from videos.studio.narration import DEFAULT_VOICE_ID, voices_available
 from videos.studio.presenter import avatars_available
 from videos.studio.types import AvatarConfig
@@ -129,18 +129,7 @@ class ProfileForm(forms.ModelForm):
 
     class Meta:
         model = User
-        fields = (
-            "display_name",
-            "email",
-            "experience_level",
-            "learning_styles",
-            "preferred_pace",
-            "preferred_avatar",
-            "preferred_voice",
-            "time_zone",
-            "email_notifications",
-            "series_digest",
-        )
+        fields = ("email", *LEARNER_PROFILE_FIELDS)
         labels = {
             "display_name": "Display name",
             "experience_level": "Experience level",

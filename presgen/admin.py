@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
-from presgen.models import User
+from presgen.models import LEARNER_PROFILE_FIELDS, User
 from videos.admin import learners_series_plan
 
 
@@ -23,16 +23,6 @@ class UserAdmin(BaseUserAdmin):
         *BaseUserAdmin.fieldsets,  # type: ignore[misc]
         (
             "Learner profile",
-            {
-                "fields": (
-                    "display_name",
-                    "experience_level",
-                    "learning_styles",
-                    "preferred_pace",
-                    "preferred_avatar",
-                    "preferred_voice",
-                    "time_zone",
-                )
-            },
+            {"fields": LEARNER_PROFILE_FIELDS},
         ),
     )

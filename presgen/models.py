@@ -47,6 +47,21 @@ def validate_time_zone(value: str) -> None:
         raise ValidationError("%(value)s is not a known time zone.", params={"value": value})
 
 
+# What a learner sets about themselves (the portal's profile form, the API's `me`,
+# the data export and the admin's "Learner profile" all show these).
+LEARNER_PROFILE_FIELDS = (
+    "display_name",
+    "experience_level",
+    "learning_styles",
+    "preferred_pace",
+    "preferred_avatar",
+    "preferred_voice",
+    "time_zone",
+    "email_notifications",
+    "series_digest",
+)
+
+
 class User(AbstractUser):
     display_name = models.CharField(max_length=120, blank=True)
     experience_level = models.CharField(

@@ -34,7 +34,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from library.models import Assessment, DomainScore, Notification, Playlist, WatchProgress
-from presgen.models import User
+from presgen.models import LEARNER_PROFILE_FIELDS, User
 from presgen.ownership import owned_by
 from videos.models import Video, VideoJob
 
@@ -59,17 +59,9 @@ _AVATARS_ROOT = "avatars"
 _PROFILE_FIELDS = (
     "username",
     "email",
-    "display_name",
     "first_name",
     "last_name",
-    "experience_level",
-    "learning_styles",
-    "preferred_pace",
-    "preferred_avatar",
-    "preferred_voice",
-    "time_zone",
-    "email_notifications",
-    "series_digest",
+    *LEARNER_PROFILE_FIELDS,
     "date_joined",
     "last_login",
 )

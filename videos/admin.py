@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import io
 import json
-import mimetypes
 from collections.abc import Iterable
 from typing import Any, cast
 
@@ -23,7 +22,6 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
 from django.core.management import CommandError, call_command
 from django.db.models import Count, Model, Q, QuerySet, Sum
-from django.db.models.fields.files import FieldFile
 from django.http import (
     Http404,
     HttpRequest,
@@ -40,7 +38,7 @@ from django.utils.safestring import SafeString, mark_safe
 
 from library.models import Assessment, WatchProgress
 from presgen.models import User
-from videos.media import ranged_file_response
+from videos.media import video_file_response
 from videos.models import (
     ACTIVE_STATUSES,
     Alert,
@@ -637,17 +635,8 @@ class VideoAdmin(admin.ModelAdmin):
         video = self.get_object(request, unquote(object_id))
         if video is None or not self.has_view_permission(request, video):
             raise Http404("No such video.")
-        field_name, default_type, allowed_types = MEDIA_KINDS[kind]
-        field: FieldFile = getattr(video, field_name)
-        guessed = mimetypes.guess_type(field.name or "")[0]
-        try:
-            return ranged_file_response(
-                request,
-                field=field,
-                content_type=guessed if guessed in allowed_types else default_type,
-            )
-        except FileNotFoundError:
-            raise Http404("No such media.") from None
+        # Staff previews are not the learner's downloads.
+        return video_file_response(request, video=video, field_name=MEDIA_KINDS[kind], count=False)
 
     def _media_url(self, obj: Video, kind: str) -> str:
         return reverse("admin:videos_video_media", args=[obj.pk, kind])

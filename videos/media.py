@@ -32,6 +32,7 @@ MEDIA_ROOT itself must then not be exposed under a public location.
 from __future__ import annotations
 
 import hashlib
+import mimetypes
 import os
 import re
 from collections.abc import Iterator
@@ -192,3 +193,51 @@ def _common_headers(
         response["Content-Disposition"] = content_disposition_header(
             as_attachment=True, filename=download_name
         )
+
+
+# --- a video's files -------------------------------------------------------------------------
+
+# Video field -> (Content-Type when the name says nothing better, other types allowed by name)
+VIDEO_FILE_TYPES: dict[str, tuple[str, frozenset[str]]] = {
+    "file": ("video/mp4", frozenset({"video/webm"})),
+    "captions": ("text/vtt; charset=utf-8", frozenset()),
+    "thumbnail": ("image/jpeg", frozenset({"image/png"})),
+}
+
+
+def video_file_response(
+    request: HttpRequest, *, video: Any, field_name: str, download: bool = False, count: bool = True
+) -> HttpResponse | StreamingHttpResponse:
+    """One of a video's stored files (`file`, `captions`, `thumbnail`), with Range support.
+
+    The caller has already checked who may see the video. `download` serves it as an
+    attachment; a learner's download of the video itself (not a resumed one, which
+    starts past byte 0) counts in their WatchProgress.downloads unless `count` is off
+    (staff previews). Raises Http404 for a file storage no longer has.
+    """
+    from django.http import Http404
+    from django.utils.text import slugify
+
+    from library.progress import watch_download_count  # library depends on videos' models
+
+    default_type, others = VIDEO_FILE_TYPES[field_name]
+    field: FieldFile = getattr(video, field_name)
+    guessed = mimetypes.guess_type(field.name or "")[0]
+    content_type = guessed if guessed in others | {default_type} else default_type
+    download_name = None
+    if download:
+        name = field.name or ""
+        extension = name.rsplit(".", 1)[-1].lower() if "." in name else "bin"
+        download_name = f"{slugify(video.title) or 'video'}.{extension}"
+    try:
+        response = ranged_file_response(
+            request, field=field, content_type=content_type, download_name=download_name
+        )
+    except FileNotFoundError:
+        raise Http404("No such media.") from None
+    whole = response.status_code == 200 or (
+        response.status_code == 206 and response["Content-Range"].startswith("bytes 0-")
+    )
+    if download and count and field_name == "file" and request.method == "GET" and whole:
+        watch_download_count(learner=video.learner, video=video)
+    return response

@@ -11,37 +11,30 @@ import html
 import json
 import logging
 import math
-import mimetypes
 from dataclasses import dataclass
 from typing import cast
 
 from django.contrib.auth.decorators import login_required
-from django.db.models.fields.files import FieldFile
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.html import strip_tags
-from django.utils.text import slugify
 from django.views.decorators.http import require_http_methods, require_POST
 
 from library.models import WatchProgress
-from library.progress import watch_download_count, watch_progress_record
+from library.progress import watch_progress_record
 from presgen.models import User
 from presgen.ownership import owned_or_404
-from videos.media import ranged_file_response
+from videos.media import video_file_response
 from videos.models import JobStatus, Video
 from videos.quality import vtt_cues
 from videos.selectors import duration_clock, learner_series_list
 
 logger = logging.getLogger(__name__)
 
-# kind -> (model field, default Content-Type, allowed Content-Types by file name)
-MEDIA_KINDS: dict[str, tuple[str, str, frozenset[str]]] = {
-    "video": ("file", "video/mp4", frozenset({"video/mp4", "video/webm"})),
-    "captions": ("captions", "text/vtt; charset=utf-8", frozenset()),
-    "thumbnail": ("thumbnail", "image/jpeg", frozenset({"image/jpeg", "image/png"})),
-}
+# URL kind -> the Video field it serves
+MEDIA_KINDS: dict[str, str] = {"video": "file", "captions": "captions", "thumbnail": "thumbnail"}
 # Captions larger than this are not parsed into a transcript (the track still plays).
 TRANSCRIPT_MAX_BYTES = 2 * 1024 * 1024
 # Resume from the saved position unless it is this close to the end.
@@ -141,12 +134,6 @@ def video_player(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def _download_name(video: Video, field: FieldFile) -> str:
-    name = field.name or ""
-    extension = name.rsplit(".", 1)[-1].lower() if "." in name else "bin"
-    return f"{slugify(video.title) or 'video'}.{extension}"
-
-
 @require_http_methods(["GET", "HEAD"])
 def video_media(request: HttpRequest, pk: int, kind: str) -> HttpResponse | StreamingHttpResponse:
     """The video file, its captions or its thumbnail, to its owner only, with Range support.
@@ -157,26 +144,12 @@ def video_media(request: HttpRequest, pk: int, kind: str) -> HttpResponse | Stre
     if kind not in MEDIA_KINDS:
         raise Http404("No such media.")
     video = _own_video(request, pk)
-    field_name, default_type, allowed_types = MEDIA_KINDS[kind]
-    field: FieldFile = getattr(video, field_name)
-    guessed = mimetypes.guess_type(field.name or "")[0]
-    content_type = guessed if guessed in allowed_types else default_type
-    download = request.GET.get("download") == "1"
-    try:
-        response = ranged_file_response(
-            request,
-            field=field,
-            content_type=content_type,
-            download_name=_download_name(video, field) if download else None,
-        )
-    except FileNotFoundError:
-        raise Http404("No such media.") from None
-    counted = response.status_code == 200 or (
-        response.status_code == 206 and response["Content-Range"].startswith("bytes 0-")
+    return video_file_response(
+        request,
+        video=video,
+        field_name=MEDIA_KINDS[kind],
+        download=request.GET.get("download") == "1",
     )
-    if download and kind == "video" and request.method == "GET" and counted:
-        watch_download_count(learner=cast(User, request.user), video=video)
-    return response
 
 
 def _number(

@@ -22,7 +22,7 @@ from rest_framework.views import APIView
 
 from presgen.api.errors import error_responses
 from presgen.api.serializers_learner import FirstRendererNegotiation
-from presgen.models import LearningStyle, User
+from presgen.models import LEARNER_PROFILE_FIELDS, LearningStyle, User
 from presgen.privacy import account_delete, account_export_write
 
 # Exports larger than this spill from memory to a temporary file while they are written.
@@ -50,20 +50,7 @@ class MeSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = User
-        fields = [
-            "id",
-            "username",
-            "email",
-            "display_name",
-            "experience_level",
-            "learning_styles",
-            "preferred_pace",
-            "preferred_avatar",
-            "preferred_voice",
-            "time_zone",
-            "email_notifications",
-            "series_digest",
-        ]
+        fields = ["id", "username", "email", *LEARNER_PROFILE_FIELDS]
         read_only_fields = ["id", "username", "email"]
 
     def validate_learning_styles(self, value: list[str]) -> list[str]:

@@ -8,14 +8,12 @@ missing file is a 404 for every method.
 
 from __future__ import annotations
 
-import mimetypes
 from typing import Any, ClassVar, cast
 
 from django.db.models import F, FilteredRelation, Q, QuerySet
 from django.db.models.fields.files import FieldFile
-from django.http import Http404, HttpResponse, StreamingHttpResponse
+from django.http import HttpResponse, StreamingHttpResponse
 from django.urls import reverse
-from django.utils.text import slugify
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -31,7 +29,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from library.models import WatchProgress
-from library.progress import watch_download_count, watch_progress_record
+from library.progress import watch_progress_record
 from presgen.api.errors import error_responses
 from presgen.api.serializers_learner import (
     LEARNER_PARAMETER,
@@ -44,7 +42,7 @@ from presgen.api.serializers_learner import (
 )
 from presgen.models import User
 from presgen.ownership import owned_by, owned_or_404
-from videos.media import ranged_file_response
+from videos.media import VIDEO_FILE_TYPES, video_file_response
 from videos.models import Video, VideoType
 
 WATCHED_TRUE = "true"
@@ -320,12 +318,6 @@ class VideoViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
 # --- media ----------------------------------------------------------------------------------
 
 # kind -> (model field, default Content-Type, other Content-Types allowed by file name)
-MEDIA: dict[str, tuple[str, str, tuple[str, ...]]] = {
-    "file": ("file", "video/mp4", ("video/webm",)),
-    "captions": ("captions", "text/vtt; charset=utf-8", ()),
-    "thumbnail": ("thumbnail", "image/jpeg", ("image/png",)),
-}
-
 DOWNLOAD_PARAMETER = OpenApiParameter(
     "download",
     OpenApiTypes.INT,
@@ -346,15 +338,9 @@ RANGE_PARAMETER = OpenApiParameter(
 )
 
 
-def _download_name(video: Video, field: FieldFile) -> str:
-    name = field.name or ""
-    extension = name.rsplit(".", 1)[-1].lower() if "." in name else "bin"
-    return f"{slugify(video.title) or 'video'}.{extension}"
-
-
 def _media_schema(kind: str, description: str) -> Any:
-    _, default_type, others = MEDIA[kind]
-    types = [default_type.split(";")[0], *others]
+    default_type, others = VIDEO_FILE_TYPES[kind]
+    types = [default_type.split(";")[0], *sorted(others)]
     binary = OpenApiTypes.STR if kind == "captions" else OpenApiTypes.BINARY
     responses: dict[Any, Any] = {}
     for media_type in types:
@@ -381,26 +367,12 @@ class _VideoMediaView(APIView):
 
     def get(self, request: Request, pk: str) -> HttpResponse | StreamingHttpResponse:
         video = owned_or_404(Video, user=request.user, learner=request_learner(request), pk=pk)
-        field_name, default_type, allowed = MEDIA[self.kind]
-        field: FieldFile = getattr(video, field_name)
-        guessed = mimetypes.guess_type(field.name or "")[0]
-        content_type = guessed if guessed in allowed else default_type
-        download = request.query_params.get("download") == "1"
-        try:
-            response = ranged_file_response(
-                request._request,
-                field=field,
-                content_type=content_type,
-                download_name=_download_name(video, field) if download else None,
-            )
-        except FileNotFoundError:
-            raise Http404("No such media.") from None
-        counted = response.status_code == 200 or (
-            response.status_code == 206 and response["Content-Range"].startswith("bytes 0-")
+        return video_file_response(
+            request._request,
+            video=video,
+            field_name=self.kind,
+            download=request.query_params.get("download") == "1",
         )
-        if download and self.kind == "file" and request.method == "GET" and counted:
-            watch_download_count(learner=video.learner, video=video)
-        return response
 
 
 @_media_schema("file", "The video file (MP4)")

@@ -1,21 +1,26 @@
 """Sign-in with a limit on failed attempts, so passwords cannot be guessed at speed.
 
 Failures are counted in the cache per (client address, username) and per
-username from anywhere. Past the limit the form is refused with 429 and the
-password is not even checked until the window has passed; a successful sign-in
-clears the count for that address and username.
+username from anywhere, for every sign-in form (from authenticate()'s signals).
+Past the limit the form is refused with 429 and the password is not even
+checked until the window has passed; a successful sign-in clears the count for
+that address and username.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import math
 import time
+from collections.abc import Callable
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth import views as auth_views
-from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.signals import user_logged_in, user_login_failed
 from django.core.cache import cache
+from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse
 
 
@@ -58,27 +63,60 @@ def login_failures_clear(*, request: HttpRequest, username: str) -> None:
     cache.delete(_keys(request, username)[0][0])
 
 
+def locked_message(wait: int) -> str:
+    minutes = max(1, math.ceil(wait / 60))
+    return (
+        f"Too many failed sign-in attempts. Please try again in {minutes} minute"
+        f"{'s' if minutes != 1 else ''}, or reset your password."
+    )
+
+
+@receiver(user_login_failed)
+def _failure_counted(
+    sender: object, credentials: dict, request: HttpRequest | None = None, **kw: object
+) -> None:
+    # Every sign-in form (the portal's and the admin's) authenticates with the request.
+    if request is not None:
+        login_failure_record(request=request, username=str(credentials.get("username", "")))
+
+
+@receiver(user_logged_in)
+def _failures_cleared(
+    sender: object, request: HttpRequest | None, user: object, **kw: object
+) -> None:
+    if request is not None:
+        login_failures_clear(request=request, username=user.get_username())  # type: ignore[attr-defined]
+
+
+def login_rate_limited(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """While an address+username is locked, a sign-in POST is answered 429 without checking it."""
+
+    @functools.wraps(view)
+    def wrapped(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
+        if request.method == "POST":
+            wait = login_locked_for(
+                request=request, username=request.POST.get("username", "")[:150]
+            )
+            if wait:
+                messages.error(request, locked_message(wait))
+                request.method = "GET"  # show the form again, with the message
+                response = view(request, *args, **kwargs)
+                response.status_code = 429
+                response["Retry-After"] = str(wait)
+                return response
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
 class ThrottledLoginView(auth_views.LoginView):
     def post(self, request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
         username = request.POST.get("username", "")[:150]
         wait = login_locked_for(request=request, username=username)
         if wait:
             form = self.get_form()
-            minutes = max(1, math.ceil(wait / 60))
-            form.add_error(
-                None,
-                f"Too many failed sign-in attempts. Please try again in {minutes} minute"
-                f"{'s' if minutes != 1 else ''}, or reset your password.",
-            )
+            form.add_error(None, locked_message(wait))
             response = self.render_to_response(self.get_context_data(form=form), status=429)
             response["Retry-After"] = str(wait)
             return response
         return super().post(request, *args, **kwargs)
-
-    def form_invalid(self, form: AuthenticationForm) -> HttpResponse:
-        login_failure_record(request=self.request, username=self.request.POST.get("username", ""))
-        return super().form_invalid(form)
-
-    def form_valid(self, form: AuthenticationForm) -> HttpResponse:
-        login_failures_clear(request=self.request, username=form.get_user().get_username())
-        return super().form_valid(form)

@@ -5,7 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from presgen import views
 from presgen.api.docs import ApiRedocView
-from presgen.login_throttle import ThrottledLoginView
+from presgen.login_throttle import ThrottledLoginView, login_rate_limited
 from videos import dashboard_views, webhooks
 
 # Unknown URLs under /api/ get a JSON 404 (the API's error shape); elsewhere the usual page.
@@ -23,6 +23,7 @@ urlpatterns = [
     path("accounts/", include("presgen.accounts_urls")),
     # django-rq's dashboard (queues, workers, failed jobs): its views are staff only.
     path("admin/rq/", include("django_rq.urls")),
+    path("admin/login/", login_rate_limited(admin.site.login)),
     path("admin/dashboard/", dashboard_views.dashboard, name="admin_dashboard"),
     path("admin/", admin.site.urls),
     path("api/v1/avatar/", include("videos.avatar_api.urls")),

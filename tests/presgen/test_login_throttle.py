@@ -108,3 +108,17 @@ def test_state_changing_forms_need_the_csrf_token():
     strict.force_login(user)
     assert strict.post(reverse("playlists:create"), {"title": "Mine"}).status_code == 403
     assert not user.playlists.exists()
+
+
+def test_the_admin_sign_in_is_limited_too(client):
+    staff = user_build(is_staff=True)
+    url = reverse("admin:login")
+    for _ in range(3):
+        response = client.post(url, {"username": staff.username, "password": "wrong"})
+        assert response.status_code == 200
+
+    response = client.post(url, {"username": staff.username, "password": PASSWORD})
+
+    assert response.status_code == 429
+    assert "Too many failed sign-in attempts" in response.content.decode()
+    assert "_auth_user_id" not in client.session

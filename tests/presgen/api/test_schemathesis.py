@@ -11,11 +11,14 @@ queued only on commit, and each test runs inside a transaction that never commit
 from __future__ import annotations
 
 import itertools
+from collections.abc import Iterator
 from decimal import Decimal
 
 import pytest
 import schemathesis
+from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
 from django.utils import timezone
 from hypothesis import HealthCheck, settings
 from rest_framework.authtoken.models import Token
@@ -90,13 +93,24 @@ schema = schemathesis.openapi.from_wsgi("/api/schema/?format=json", get_wsgi_app
 
 
 @pytest.fixture
-def world(db, settings, media_root) -> None:
+def world(db, settings, media_root) -> Iterator[None]:
     settings.API_THROTTLE_RATES = {
         "anon": "100000/hour",
         "user": "100000/hour",
         "create": "100000/hour",
     }
     _world()
+    # The WSGI handler closes "old" connections around each request, as a server must;
+    # inside the test's transaction that would close the test's own connection (on
+    # PostgreSQL; SQLite's in-memory test database ignores it). Django's test client
+    # turns this off the same way.
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    try:
+        yield
+    finally:
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
 
 
 def _world() -> None:

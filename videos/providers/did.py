@@ -74,8 +74,8 @@ from videos.providers.base import (
 )
 from videos.providers.http import (
     DEFAULT_POLICY,
+    JsonApiClient,
     RetryPolicy,
-    http_call,
     http_download,
 )
 from videos.quality import media_duration
@@ -135,7 +135,7 @@ def _error_text(talk: Mapping[str, Any]) -> str:
     return str(talk.get("description") or "no reason given")
 
 
-class DidProvider:
+class DidProvider(JsonApiClient):
     kind = "did"
 
     def __init__(self, *, name: str = "did", account: ProviderAccount | None = None) -> None:
@@ -174,26 +174,6 @@ class DidProvider:
                 f"{self.name}: no api_key configured", kind=FailureKind.PROVIDER_DOWN
             )
         return {"Authorization": f"Basic {self._api_key}", "Accept": "application/json"}
-
-    def _call(
-        self,
-        method: str,
-        path: str,
-        *,
-        idempotent: bool,
-        policy: RetryPolicy | None = None,
-        **kwargs: Any,
-    ) -> dict[str, Any]:
-        return http_call(
-            method,
-            f"{self.base_url}{path}",
-            provider=self.name,
-            idempotent=idempotent,
-            headers=self._headers(),
-            policy=policy or self.policy,
-            sleep=self.sleep,
-            **kwargs,
-        )
 
     def _talk(self, external_id: str) -> dict[str, Any]:
         return self._call("GET", f"/talks/{quote(external_id, safe='')}", idempotent=True)

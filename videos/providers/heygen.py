@@ -58,8 +58,8 @@ from videos.providers.base import (
 )
 from videos.providers.http import (
     DEFAULT_POLICY,
+    JsonApiClient,
     RetryPolicy,
-    http_call,
     http_download,
 )
 from videos.studio.types import PAUSE_MARKER, Quality
@@ -100,7 +100,7 @@ def srt_to_vtt(text: str) -> str:
     return "WEBVTT\n\n" + "\n".join(lines).strip("\n\ufeff") + "\n"
 
 
-class HeyGenProvider:
+class HeyGenProvider(JsonApiClient):
     kind = "heygen"
 
     def __init__(self, *, name: str = "heygen", account: ProviderAccount | None = None) -> None:
@@ -124,26 +124,6 @@ class HeyGenProvider:
 
     def _headers(self) -> dict[str, str]:
         return {"X-Api-Key": str(self.credentials.get("api_key", "")), "Accept": "application/json"}
-
-    def _call(
-        self,
-        method: str,
-        path: str,
-        *,
-        idempotent: bool,
-        policy: RetryPolicy | None = None,
-        **kwargs: Any,
-    ) -> dict[str, Any]:
-        return http_call(
-            method,
-            f"{self.base_url}{path}",
-            provider=self.name,
-            idempotent=idempotent,
-            headers=self._headers(),
-            policy=policy or self.policy,
-            sleep=self.sleep,
-            **kwargs,
-        )
 
     def _data(self, payload: dict[str, Any]) -> dict[str, Any]:
         """The `data` object of a 2xx answer; HeyGen sometimes reports errors with a 200."""

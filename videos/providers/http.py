@@ -194,6 +194,39 @@ def http_call(
     return http_json(response, provider=provider)
 
 
+class JsonApiClient:
+    """What the remote provider adapters share: JSON calls to their base URL, with their
+    own headers (`_headers`) and retry policy. Subclasses set name, base_url, policy, sleep."""
+
+    name: str
+    base_url: str
+    policy: RetryPolicy
+    sleep: Callable[[float], None]
+
+    def _headers(self) -> dict[str, str]:
+        raise NotImplementedError
+
+    def _call(
+        self,
+        method: str,
+        path: str,
+        *,
+        idempotent: bool,
+        policy: RetryPolicy | None = None,
+        **kwargs: Any,
+    ) -> dict[str, Any]:
+        return http_call(
+            method,
+            f"{self.base_url}{path}",
+            provider=self.name,
+            idempotent=idempotent,
+            headers=self._headers(),
+            policy=policy or self.policy,
+            sleep=self.sleep,
+            **kwargs,
+        )
+
+
 def http_download(
     url: str,
     *,

@@ -51,8 +51,8 @@ from videos.providers.base import (
 )
 from videos.providers.http import (
     DEFAULT_POLICY,
+    JsonApiClient,
     RetryPolicy,
-    http_call,
     http_download,
 )
 from videos.quality import media_duration
@@ -92,7 +92,7 @@ def duration_pick(target: int, allowed: tuple[int, ...]) -> int:
     return next((d for d in sorted(allowed) if d >= target), max(allowed))
 
 
-class RunwayProvider:
+class RunwayProvider(JsonApiClient):
     kind = "runway"
 
     def __init__(self, *, name: str = "runway", account: ProviderAccount | None = None) -> None:
@@ -131,26 +131,6 @@ class RunwayProvider:
             "X-Runway-Version": API_VERSION,
             "Accept": "application/json",
         }
-
-    def _call(
-        self,
-        method: str,
-        path: str,
-        *,
-        idempotent: bool,
-        policy: RetryPolicy | None = None,
-        **kwargs: Any,
-    ) -> dict[str, Any]:
-        return http_call(
-            method,
-            f"{self.base_url}{path}",
-            provider=self.name,
-            idempotent=idempotent,
-            headers=self._headers(),
-            policy=policy or self.policy,
-            sleep=self.sleep,
-            **kwargs,
-        )
 
     def _task(self, external_id: str) -> dict[str, Any]:
         return self._call("GET", f"/v1/tasks/{quote(external_id, safe='')}", idempotent=True)

@@ -35,6 +35,10 @@ bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet --group bench
 	$(BIN)/python bench/run.py
 
+# Real worker processes killed and frozen mid-render (issue 9); prints a table of figures.
+chaos: $(STAMP)
+	$(BIN)/python bench/chaos.py
+
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .

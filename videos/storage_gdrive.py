@@ -14,6 +14,9 @@ keeps its own folders unchanged under the root folder. Names are looked up by
 path on every call (folder ids are cached per process), so no Drive id has to be
 stored in the database.
 
+Erasing a learner (presgen.privacy) deletes their files one by one, then their whole
+folder `users/<learner_id>/` with `learner_folder_delete`.
+
 Media is never served from Drive links: `url()` returns "" and PresGen streams the
 file through its own owner-checked view with `open()`.
 """
@@ -52,6 +55,8 @@ _KINDS = {
 }
 # Downloads stay in memory up to this size, then roll over to a temporary file.
 SPOOL_MAX_BYTES = 8 * 1024 * 1024
+# learner_folder_delete: at most this many same-named folders (duplicates, stale ids).
+_FOLDER_DELETE_ROUNDS = 5
 
 
 def drive_path_of(name: str) -> str:
@@ -207,6 +212,39 @@ class GoogleDriveStorage(Storage):
         except gdrive.DriveError as exc:
             if exc.status != 404:  # gone already (e.g. a retried delete that had landed)
                 raise
+
+    def learner_folder_delete(self, *, learner_id: int) -> int:
+        """Delete the learner's Drive folder `users/<id>/` with everything in it, for good.
+
+        For erasing an account: besides the files the database names, this takes
+        whatever else ended up there (a render stored by a worker that then lost
+        its job). Returns how many folders were deleted: Drive allows duplicate
+        names (two workers racing to make the folder), so every one is looked up
+        until none is left. A cached folder id that Drive no longer knows is
+        forgotten and looked up again.
+        """
+        path = f"users/{int(learner_id)}"
+        drive = self.drive()
+        deleted = 0
+        for _ in range(_FOLDER_DELETE_ROUNDS):
+            folder_id = gdrive.folder_find(drive=drive, path=path)
+            if folder_id is None:
+                return deleted
+            try:
+                gdrive.file_delete(drive=drive, file_id=folder_id)
+                deleted += 1
+            except gdrive.DriveError as exc:
+                if exc.status != 404:
+                    raise
+            finally:
+                # The id is gone either way; the next lookup asks Drive afresh.
+                gdrive.folder_forget(drive=drive, path=path)
+        raise gdrive.DriveError(
+            f"folder {path!r} is still on Drive after {_FOLDER_DELETE_ROUNDS} deletions",
+            status=None,
+            reason="folderKeepsComingBack",
+            retryable=True,
+        )
 
     def url(self, name: str | None) -> str:
         # No public Drive links: videos are served by PresGen's owner-checked view.

@@ -12,6 +12,7 @@ database, so even a job run twice ends with one Video.
 from __future__ import annotations
 
 import logging
+import os
 import shutil
 import tempfile
 import time
@@ -27,6 +28,7 @@ from django.conf import settings
 from django.core.files import File
 from django.db import IntegrityError, transaction
 from django.db.models import Q
+from django.db.models.fields.files import FieldFile
 from django.utils import timezone
 
 from library.models import Domain
@@ -84,6 +86,10 @@ EXPRESSION_BY_TYPE: dict[str, str] = {
 
 class LeaseLost(Exception):
     """Another worker owns the job now (or it was cancelled): stop touching it."""
+
+
+class StoreFailed(Exception):
+    """The checked video could not be written to storage (a full disk, storage down)."""
 
 
 @dataclass
@@ -487,15 +493,24 @@ def _output_finish(
         return ProviderError(reason, kind=FailureKind.RETRYABLE)
 
     _job_write(lease, status=JobStatus.STORING, step="Saving your video", progress=PROGRESS_CHECKED)
-    video = _video_store(
-        lease,
-        job=job,
-        written=written,
-        attempt=attempt,
-        output=output,
-        report=report,
-        seconds=seconds,
-    )
+    try:
+        video = _video_store(
+            lease,
+            job=job,
+            written=written,
+            attempt=attempt,
+            output=output,
+            report=report,
+            seconds=seconds,
+        )
+    except StoreFailed as failed:
+        # Our storage failed, not the provider: the attempt closes without
+        # blame (the same provider may render it again) and the job waits
+        # with backoff for the disk or the storage service to recover.
+        reason = str(failed)
+        log.error("job #%s: %s", job.pk, reason)
+        _attempt_fail(attempt, reason=reason, kind="", seconds=seconds, provider_fault=False)
+        return _job_retry_later(lease, reason=reason, retry_after=None)
     circuit_success_record(provider=attempt.provider)
     attempt.refresh_from_db()
     monitoring.attempt_monitor(attempt=attempt)
@@ -537,19 +552,23 @@ def _video_store(
         quality_report=report.as_dict(),
     )
     # Files go to storage before the row (a Drive upload must not hold the
-    # database's write lock); if the row cannot be written they are removed.
-    stored: list[Any] = []
+    # database's write lock); if they or the row cannot be written they are removed.
+    stored: list[FieldFile] = []
     try:
         for field_name, path, name in (
             ("file", output.video_path, "video.mp4"),
             ("captions", output.captions_path, "captions.vtt"),
             ("thumbnail", output.thumbnail_path, "thumbnail.jpg"),
         ):
-            if path is None:
-                continue
-            with open(path, "rb") as handle:
-                getattr(video, field_name).save(name, File(handle), save=False)
-            stored.append(getattr(video, field_name))
+            if path is not None:
+                stored.append(_file_store(video=video, field_name=field_name, path=path, name=name))
+    except Exception as error:  # OSError from a disk, DriveError from Drive, ...
+        _files_delete(stored)
+        raise StoreFailed(f"could not store the video: {_store_error_text(error)}") from error
+    except BaseException:  # the work horse is being stopped: leave nothing behind
+        _files_delete(stored)
+        raise
+    try:
         now = timezone.now()
         with transaction.atomic():
             _job_release(
@@ -568,14 +587,52 @@ def _video_store(
             job.refresh_from_db()
             notifications.job_outcome_notify(job=job)
     except (LeaseLost, IntegrityError) as error:
-        for field_file in stored:
-            field_file.storage.delete(field_file.name)
+        _files_delete(stored)
         raise LeaseLost(f"job #{job.pk} was stored by another worker") from error
     except BaseException:
-        for field_file in stored:
-            field_file.storage.delete(field_file.name)
+        _files_delete(stored)
         raise
     return video
+
+
+def _file_store(*, video: Video, field_name: str, path: Path, name: str) -> FieldFile:
+    """Write one file to the video's storage under a name chosen before the write.
+
+    Knowing the name first matters when the write fails halfway (a disk that
+    fills up mid-file): Django's FileSystemStorage leaves the partial file
+    behind, and only its name lets us remove it.
+    """
+    field_file: FieldFile = getattr(video, field_name)
+    storage, max_length = field_file.storage, field_file.field.max_length
+    target = storage.get_available_name(
+        field_file.field.generate_filename(video, name), max_length=max_length
+    )
+    try:
+        with open(path, "rb") as handle:
+            saved = storage.save(target, File(handle), max_length=max_length)
+    except BaseException:
+        _files_delete([FieldFile(video, field_file.field, target)])
+        raise
+    setattr(video, field_name, saved)  # a committed FieldFile for the row
+    return getattr(video, field_name)
+
+
+def _files_delete(files: list[FieldFile]) -> None:
+    """Best effort: a storage that just failed may fail to delete too; that is logged."""
+    for field_file in files:
+        if not field_file.name:
+            continue
+        try:
+            field_file.storage.delete(field_file.name)
+        except Exception:
+            log.exception("could not remove %s from storage", field_file.name)
+
+
+def _store_error_text(error: Exception) -> str:
+    """Why, as the learner reads it: "no space left on device", not "OSError(28, ...)"."""
+    if isinstance(error, OSError) and error.errno:
+        return os.strerror(error.errno).lower()
+    return str(error) or type(error).__name__
 
 
 def _attempt_fail(
@@ -734,6 +791,15 @@ def attempt_complete(*, attempt_id: int) -> str:
             # Held by another worker right now: look again shortly.
             return _check_again(attempt, delay=HEARTBEAT_SECONDS * 5)
         return "job no longer active"
+    # Another worker may have closed this attempt between our read and our claim
+    # (e.g. it failed the quality check and the job moved on to another
+    # provider, releasing the lease): read it again now that the job is ours.
+    open_attempt = GenerationAttempt.objects.filter(
+        pk=attempt.pk, status__in=[AttemptStatus.SUBMITTED, AttemptStatus.PROCESSING]
+    )
+    if not open_attempt.exists():
+        _job_release(lease)
+        return "already handled"
     job = VideoJob.objects.select_related("learner", "certification").get(pk=attempt.job_id)
     written = WrittenScript.from_dict(job.script)
     provider = provider_get(name=attempt.provider)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import cast
 
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, FileField, OuterRef, Q
 
 from library.models import Domain, WatchProgress
 from presgen.models import User
@@ -249,3 +251,37 @@ def learner_library_list(
         has_anything=has_videos or bool(jobs),
         filtered=filtered,
     )
+
+
+# --- files the database points at ----------------------------------------------------
+
+VIDEO_FILE_FIELDS = ("file", "captions", "thumbnail")
+
+
+@dataclass(frozen=True)
+class MissingFile:
+    """A Video row naming a file its storage does not have (ids only: no personal data)."""
+
+    video_id: int
+    learner_id: int
+    field: str  # "file", "captions" or "thumbnail"
+    name: str  # the storage name ("" when a video has no file at all)
+
+
+def videos_missing_files(*, chunk_size: int = 500) -> Iterator[MissingFile]:
+    """Every Video whose file, captions or thumbnail is missing from storage.
+
+    Streams the rows (`.iterator()`), so memory stays flat however many
+    videos there are; one `exists()` per stored file. Captions and thumbnail
+    are optional (blank is fine); a video without its file is reported.
+    """
+    storages = {
+        name: cast(FileField, Video._meta.get_field(name)).storage for name in VIDEO_FILE_FIELDS
+    }
+    rows = Video.objects.order_by("pk").values_list("pk", "learner_id", *VIDEO_FILE_FIELDS)
+    for video_id, learner_id, *names in rows.iterator(chunk_size=chunk_size):
+        for field, name in zip(VIDEO_FILE_FIELDS, names, strict=True):
+            if name and storages[field].exists(name):
+                continue
+            if name or field == "file":
+                yield MissingFile(video_id, learner_id, field, name or "")

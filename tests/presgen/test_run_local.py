@@ -1,5 +1,6 @@
 """`manage.py run_local` brings the site up and Ctrl-C leaves nothing behind."""
 
+import io
 import os
 import signal
 import socket
@@ -12,6 +13,10 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+
+from presgen.management.commands.run_local import Command as RunLocal
+from presgen.management.commands.run_local import missing_media_warn
+from tests.builders import user_build, video_build, video_job_build
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.slow
@@ -77,3 +82,29 @@ def test_run_local_serves_then_ctrl_c_stops_everything():
         assert "learner login: learner" in output
         time.sleep(0.5)
         assert processes_with_env(var_dir) == []
+
+
+@pytest.mark.django_db
+def test_start_up_warns_about_videos_whose_files_are_missing_and_carries_on(media_root):
+    video = video_build(job=video_job_build(learner=user_build()))
+    video.file.storage.delete(video.file.name)
+    out, err = io.StringIO(), io.StringIO()
+    command = RunLocal(stdout=out, stderr=err)
+
+    missing_media_warn(command)  # a warning, not an exception
+
+    line = f"video #{video.pk} (learner #{video.learner_id}): file {video.file.name} is missing"
+    assert line in out.getvalue()
+    assert err.getvalue().startswith("Warning: 1 video file(s) missing from storage")
+
+
+@pytest.mark.django_db
+def test_start_up_says_nothing_is_missing_when_every_file_is_there(media_root):
+    video_build(job=video_job_build(learner=user_build()))
+    out, err = io.StringIO(), io.StringIO()
+    command = RunLocal(stdout=out, stderr=err)
+
+    missing_media_warn(command)
+
+    assert out.getvalue() == "Every file of 1 video(s) is in storage.\n"
+    assert err.getvalue() == ""

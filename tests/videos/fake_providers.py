@@ -107,6 +107,18 @@ class FlakyProvider(_Fake):
         return Submission(external_id=request.idempotency_key, output=clip_copy(workdir=workdir))
 
 
+class BackoffProvider(_Fake):
+    """Answers 503 (no Retry-After) to each job's first try, so the job backs off; then works."""
+
+    def submit(
+        self, request: RenderRequest, *, workdir: Path, on_progress: ProgressCallback
+    ) -> Submission:
+        job_id = GenerationAttempt.objects.get(idempotency_key=request.idempotency_key).job_id
+        if GenerationAttempt.objects.filter(job_id=job_id, provider=self.name).count() < 2:
+            raise ProviderError("503 Service Unavailable", kind=FailureKind.RETRYABLE)
+        return Submission(external_id=request.idempotency_key, output=clip_copy(workdir=workdir))
+
+
 class RejectingProvider(_Fake):
     """Refuses the request itself (a 4xx): retrying cannot help."""
 
@@ -155,6 +167,7 @@ FAKE_PROVIDERS = {
     "good": "tests.videos.fake_providers.GoodProvider",
     "down": "tests.videos.fake_providers.DownProvider",
     "flaky": "tests.videos.fake_providers.FlakyProvider",
+    "backoff": "tests.videos.fake_providers.BackoffProvider",
     "rejecting": "tests.videos.fake_providers.RejectingProvider",
     "wrong_length": "tests.videos.fake_providers.WrongLengthProvider",
     "remote": "tests.videos.fake_providers.RemoteProvider",

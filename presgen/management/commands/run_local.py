@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
+from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import DatabaseError
 
@@ -84,6 +85,7 @@ class Command(BaseCommand):
             else:
                 if queued:
                     self.stdout.write(f"{queued} waiting video job(s) queued")
+            missing_media_warn(self)
             children["web"] = _spawn(
                 [
                     sys.executable,
@@ -120,6 +122,16 @@ class Command(BaseCommand):
             if redis_server is not None:
                 redis_server.stop()
         self.stdout.write("Stopped.")
+
+
+def missing_media_warn(command: BaseCommand) -> None:
+    """Start-up check: Video rows whose files are gone are listed as a warning, not fatal."""
+    try:
+        call_command("check_media", stdout=command.stdout)
+    except CommandError as error:
+        command.stderr.write(f"Warning: {error}; `manage.py check_media` lists them again.")
+    except DatabaseError as error:  # not migrated yet: `make run` migrates first
+        command.stderr.write(f"Could not check the media files: {error}")
 
 
 def _spawn(cmd: list[str], *, env: dict[str, str]) -> subprocess.Popen[bytes]:

@@ -136,6 +136,7 @@ class FakeHeyGen:
         self.requests: list[tuple[str, str]] = []  # (method, path) of every API request
         self.generate_requests = 0  # POSTs that reached /v2/video/generate, faulted or not
         self.download_headers: list[dict[str, str]] = []
+        self.downloads: Counter[str] = Counter()  # CDN requests by path ("/files/<id>/video.mp4")
         self.deliveries: list[Delivery] = []
         self.held: list[bytes] = []
         # Random mode (off while fault_rate is 0): see random_faults().
@@ -564,6 +565,7 @@ class _Handler(BaseHTTPRequestHandler):
         owner = self.owner
         with owner.lock:
             owner.download_headers.append({k.lower(): v for k, v in self.headers.items()})
+            owner.downloads[path] += 1
         if random_fault is not None and random_fault.kind == "reset":
             self._reset()
             return

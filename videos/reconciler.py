@@ -45,6 +45,8 @@ log = logging.getLogger(__name__)
 
 # Leave fresh rows alone: their enqueue may be a moment behind the commit.
 GRACE = timedelta(seconds=30)
+# A re-queued status check that has not run by then is queued again.
+CHECK_REQUEUE_AFTER = timedelta(minutes=2)
 RQ_ALIVE = {RqStatus.QUEUED, RqStatus.SCHEDULED, RqStatus.DEFERRED, RqStatus.STARTED}
 # A job whose work horse dies this many times fails instead of running again:
 # a video that crashes the renderer (or runs it out of memory) every time
@@ -96,6 +98,12 @@ def jobs_reconcile(*, now: datetime | None = None, grace: timedelta = GRACE) -> 
     ).filter(Q(next_check_at__isnull=True) | Q(next_check_at__lt=now - grace))
     for attempt in overdue.only("pk"):
         with transaction.atomic():
+            # Pushed forward so that workers running behind do not get a
+            # second copy of this check on every pass; the check itself sets
+            # the next one when it runs.
+            GenerationAttempt.objects.filter(pk=attempt.pk).update(
+                next_check_at=now + CHECK_REQUEUE_AFTER
+            )
             attempt_check_enqueue(attempt_id=attempt.pk, delay_seconds=0)
         report.checks += 1
     report.swept = workdirs_sweep()

@@ -231,3 +231,21 @@ def test_the_work_folders_of_dead_horses_are_swept(tmp_path):
             f"horse-another-host-{dead.pid}",
         ]
     )
+
+
+def test_an_overdue_remote_check_is_queued_once_per_pass_not_piled_up(pipeline, rq_queues):
+    pipeline.providers("remote")
+    job = _series()[0]
+    pipeline.drain()  # every job submitted; their status checks wait in Redis
+    attempt = GenerationAttempt.objects.get(job=job)
+    assert attempt.status == AttemptStatus.SUBMITTED
+    rq_queues["default"].connection.flushdb()  # the scheduled checks are lost
+
+    later = timezone.now() + LATER
+    first = jobs_reconcile(now=later).checks
+    assert first == GenerationAttempt.objects.filter(status=AttemptStatus.SUBMITTED).count()
+    # Workers are behind: the checks have not run by the next passes.
+    assert jobs_reconcile(now=later + timedelta(seconds=15)).checks == 0
+    assert jobs_reconcile(now=later + timedelta(seconds=30)).checks == 0
+    # Still not run long after: queued again (it may have been lost too).
+    assert jobs_reconcile(now=later + LATER).checks == first

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+import unicodedata
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -18,6 +19,11 @@ import yaml
 
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 DIFFICULTIES = ("easy", "medium", "hard")
+# Limits a real knowledge base stays far below; past them the file is a mistake (a pasted
+# book, a generated file gone wrong), and the database or the narration would pay for it.
+MAX_TEXT = 20_000  # a description, summary, content, question or explanation
+MAX_ITEM = 2_000  # one example, analogy, choice or exam strategy
+MAX_EXAM_MINUTES = 24 * 60
 
 
 class KnowledgeBaseError(ValueError):
@@ -69,7 +75,8 @@ class CertificationData:
 def knowledge_base_load(*, path: Path) -> CertificationData:
     """Read and validate a file; raises KnowledgeBaseError naming the line or field."""
     try:
-        text = path.read_text(encoding="utf-8")
+        # utf-8-sig: a file saved by Windows tools starts with a byte-order mark.
+        text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
         raise KnowledgeBaseError(f"{path}: no such file") from None
     except (OSError, UnicodeDecodeError) as exc:
@@ -83,6 +90,7 @@ def knowledge_base_parse(*, text: str, name: str = "<input>") -> CertificationDa
 
 
 def _decode(text: str, name: str) -> Any:
+    text = text.removeprefix("\ufeff")  # a byte-order mark (Windows editors write one)
     stripped = text.lstrip()
     if stripped.startswith("{") or stripped.startswith("["):
         try:
@@ -91,13 +99,41 @@ def _decode(text: str, name: str) -> Any:
             raise KnowledgeBaseError(
                 f"{name}: line {exc.lineno}, column {exc.colno}: invalid JSON: {exc.msg}"
             ) from None
+        except RecursionError:
+            raise _too_deep(name) from None
+        except ValueError as exc:  # a number past Python's 4300-digit conversion limit
+            raise KnowledgeBaseError(f"{name}: invalid JSON: {_reason(exc)}") from None
     try:
         return yaml.safe_load(text)
+    except RecursionError:
+        raise _too_deep(name) from None
+    except ValueError as exc:  # the same limit, hit by YAML's int constructor
+        raise KnowledgeBaseError(f"{name}: invalid YAML: {_reason(exc)}") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         problem = getattr(exc, "problem", None) or str(exc)
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
         raise KnowledgeBaseError(f"{name}: {where}invalid YAML: {problem}") from None
+
+
+def _reason(exc: ValueError) -> str:
+    # "Exceeds the limit (4300 digits) ...; use sys.set_int_max_str_digits()": the advice
+    # after the semicolon is for programmers.
+    return str(exc).split(";")[0]
+
+
+def _shown(value: Any) -> str:
+    """A value quoted in a message, cut short: the file may hold megabytes of it."""
+    text = repr(value)
+    return text if len(text) <= 60 else f"{text[:57]}..."
+
+
+def _too_deep(name: str) -> KnowledgeBaseError:
+    # Both decoders recurse once per level; a knowledge base has six levels at most.
+    return KnowledgeBaseError(
+        f"{name}: lists or mappings are nested too deeply; a knowledge base is "
+        "certification > domains > concepts or questions"
+    )
 
 
 class _Path:
@@ -132,11 +168,13 @@ def _mapping(where: _Path, value: Any, required: set[str], optional: set[str]) -
         raise where.error(f"missing {', '.join(missing)}")
     unknown = sorted(set(value) - required - optional)
     if unknown:
-        raise where.error(f"unknown field(s) {', '.join(map(str, unknown))}")
+        raise where.error(f"unknown field(s) {', '.join(str(u)[:60] for u in unknown)}")
     return value
 
 
-def _text(where: _Path, value: Any, *, allow_empty: bool = False, max_length: int = 0) -> str:
+def _text(
+    where: _Path, value: Any, *, allow_empty: bool = False, max_length: int = MAX_TEXT
+) -> str:
     if value is None and allow_empty:
         return ""
     if not isinstance(value, str):
@@ -144,15 +182,34 @@ def _text(where: _Path, value: Any, *, allow_empty: bool = False, max_length: in
     value = value.strip()
     if not value and not allow_empty:
         raise where.error("must not be empty")
-    if max_length and len(value) > max_length:
+    if len(value) > max_length:
         raise where.error(f"must be at most {max_length} characters (has {len(value)})")
+    bad = _unstorable_find(value)
+    if bad is not None:
+        position, char = bad
+        raise where.error(
+            f"contains an unprintable character (U+{ord(char):04X}) at position "
+            f"{position + 1}; remove it"
+        )
     return value
+
+
+def _unstorable_find(value: str) -> tuple[int, str] | None:
+    """The first character no database column should hold: NUL and the other control
+    characters (PostgreSQL refuses NUL outright), or half of a UTF-16 surrogate pair
+    (JSON's "\\ud800" escape decodes to one; it cannot be written as UTF-8)."""
+    for position, char in enumerate(value):
+        if char in "\t\n\r":
+            continue
+        if unicodedata.category(char) in {"Cc", "Cs"}:
+            return position, char
+    return None
 
 
 def _slug(where: _Path, value: Any) -> str:
     slug = _text(where, value, max_length=80)
     if not SLUG.match(slug):
-        raise where.error(f"{slug!r} is not a slug (lowercase letters, digits and hyphens)")
+        raise where.error(f"{_shown(slug)} is not a slug (lowercase letters, digits and hyphens)")
     return slug
 
 
@@ -162,9 +219,9 @@ def _percent(where: _Path, value: Any) -> Decimal:
     try:
         number = Decimal(str(value))
     except InvalidOperation:
-        raise where.error(f"must be a number between 0 and 100, got {value!r}") from None
+        raise where.error(f"must be a number between 0 and 100, got {_shown(value)}") from None
     if not number.is_finite() or not Decimal(0) <= number <= Decimal(100):
-        raise where.error(f"must be a number between 0 and 100, got {value!r}")
+        raise where.error(f"must be a number between 0 and 100, got {_shown(value)}")
     return number.quantize(Decimal("0.01"))
 
 
@@ -173,7 +230,7 @@ def _texts(where: _Path, value: Any) -> list[str]:
         return []
     if not isinstance(value, list):
         raise where.error("must be a list of texts")
-    return [_text(where.index(i), item) for i, item in enumerate(value)]
+    return [_text(where.index(i), item, max_length=MAX_ITEM) for i, item in enumerate(value)]
 
 
 def _unique(where: _Path, slugs: list[str], what: str) -> None:
@@ -193,9 +250,13 @@ def _certification(where: _Path, value: Any) -> CertificationData:
     )
     minutes = raw.get("exam_minutes")
     if minutes is not None and (
-        isinstance(minutes, bool) or not isinstance(minutes, int) or minutes <= 0
+        isinstance(minutes, bool)
+        or not isinstance(minutes, int)
+        or not 0 < minutes <= MAX_EXAM_MINUTES
     ):
-        raise where.key("exam_minutes").error("must be a positive whole number of minutes")
+        raise where.key("exam_minutes").error(
+            f"must be a whole number of minutes from 1 to {MAX_EXAM_MINUTES}, got {_shown(minutes)}"
+        )
     domains_raw = raw["domains"]
     if not isinstance(domains_raw, list) or not domains_raw:
         raise where.key("domains").error("must be a non-empty list")
@@ -232,6 +293,18 @@ def _domain(where: _Path, value: Any) -> DomainData:
     questions = [
         _question(where.key("questions").index(i), q, known) for i, q in enumerate(questions_raw)
     ]
+    # The question text is a question's identity on re-import (it has no slug): two with
+    # the same text would be merged into one the next time the file is imported.
+    seen: set[str] = set()
+    for i, question in enumerate(questions):
+        if question.question in seen:
+            raise (
+                where.key("questions")
+                .index(i)
+                .key("question")
+                .error(f"duplicate question {question.question[:80]!r}")
+            )
+        seen.add(question.question)
     return DomainData(
         slug=_slug(where.key("slug"), raw["slug"]),
         name=_text(where.key("name"), raw["name"], max_length=200),
@@ -268,7 +341,7 @@ def _question(where: _Path, value: Any, concepts: set[str]) -> QuestionData:
     if isinstance(answer, bool) or not isinstance(answer, int) or not 0 <= answer < len(choices):
         raise where.key("answer").error(
             f"must be the 0-based index of the right choice (0 to {len(choices) - 1}), "
-            f"got {answer!r}"
+            f"got {_shown(answer)}"
         )
     key_concepts = _texts(where.key("key_concepts"), raw.get("key_concepts"))
     for i, slug in enumerate(key_concepts):
@@ -276,12 +349,12 @@ def _question(where: _Path, value: Any, concepts: set[str]) -> QuestionData:
             raise (
                 where.key("key_concepts")
                 .index(i)
-                .error(f"{slug!r} is not a concept of this domain")
+                .error(f"{_shown(slug)} is not a concept of this domain")
             )
     difficulty = raw.get("difficulty", "medium")
     if difficulty not in DIFFICULTIES:
         raise where.key("difficulty").error(
-            f"must be one of {', '.join(DIFFICULTIES)}, got {difficulty!r}"
+            f"must be one of {', '.join(DIFFICULTIES)}, got {_shown(difficulty)}"
         )
     return QuestionData(
         question=_text(where.key("question"), raw["question"]),

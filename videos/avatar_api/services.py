@@ -75,7 +75,9 @@ STATUS_BY_JOB: dict[str, str] = {
 AVATAR_MAX_BYTES = 5 * 1024 * 1024
 AVATAR_MIN_SIDE = 256
 AVATAR_MAX_SIDE = 4096
-AVATAR_FORMATS = frozenset({"PNG", "JPEG"})
+# "MPO" is how Pillow names a JPEG with a second picture in it (a depth map, a preview),
+# which many phone cameras write: the first picture is an ordinary JPEG.
+AVATAR_FORMATS = frozenset({"PNG", "JPEG", "MPO"})
 AVATAR_METADATA_MAX_CHARS = 10_000
 AVATARS_ROOT = "avatars"
 
@@ -357,7 +359,9 @@ def avatar_image_read(*, upload: IO[bytes], size: int) -> Image.Image:
     except (OSError, SyntaxError, ValueError) as error:
         raise CustomAvatarError(f"the image cannot be read: {error}") from None
     upright = ImageOps.exif_transpose(image)
-    return upright.convert("RGBA" if "A" in upright.getbands() else "RGB")
+    # A palette PNG can be transparent too (its tRNS chunk): keep that, as for RGBA and LA.
+    transparent = "A" in upright.getbands() or "transparency" in upright.info
+    return upright.convert("RGBA" if transparent else "RGB")
 
 
 def custom_avatar_save(

@@ -21,7 +21,7 @@ from videos.models import VideoJob
 from videos.models import VideoType as JobVideoType
 from videos.studio.types import VideoType
 
-from .speech import normalise, number_say
+from .speech import name_say, normalise, number_say
 from .types import INDUSTRIES, CvProfile, ScriptWriteError
 
 _LOGGER = logging.getLogger(__name__)
@@ -29,6 +29,7 @@ _LOGGER = logging.getLogger(__name__)
 MAX_CONCEPTS = 3  # remediation: three ideas explained well beat six rushed
 DEFAULT_QUESTIONS = 3
 MAX_QUESTIONS = 10  # what a learner may ask for (videos.services, the request form)
+MAX_CHOICES = 8  # options A to H: the knowledge-base format's limit (the admin has none)
 NEEDS_CERTIFICATION = frozenset(VideoType) - {VideoType.INTRODUCTION}
 NEEDS_ASSESSMENT = frozenset({VideoType.MOTIVATIONAL, VideoType.CELEBRATION})
 
@@ -73,6 +74,9 @@ SPEED_RANGE = (0.8, 1.2)
 # renders what the estimate assumed.
 THINK_SECONDS = {"slow": 6, "normal": 4, "fast": 3}
 GESTURES_VISUAL, GESTURES_DEFAULT = 0.8, 0.5
+# Who the narrator greets when no name the learner gave can be said aloud (a display
+# name of emoji only, a username of symbols): "Hi friend", "Well done, friend".
+FALLBACK_NAME = "friend"
 
 
 @dataclass(frozen=True)
@@ -173,6 +177,22 @@ def voice_speed_pick(*, experience_level: str, pace: str) -> float:
     return round(min(SPEED_RANGE[1], max(SPEED_RANGE[0], speed)), 2)
 
 
+def learner_names_pick(
+    *, display_name: str, first_name: str, last_name: str, username: str
+) -> tuple[str, str]:
+    """(how to greet the learner, their full name for an introduction), both sayable.
+
+    The greeting prefers the display name, then the first name, then the username,
+    skipping any that has nothing a voice can say; the full name is empty when the
+    learner gave none (an introduction then says no name rather than "friend").
+    """
+    greeting = next(
+        (said for said in map(name_say, (display_name, first_name, username)) if said), ""
+    )
+    full = name_say(f"{first_name} {last_name}") or greeting
+    return greeting or FALLBACK_NAME, full
+
+
 def script_context_build(*, job: VideoJob) -> ScriptContext:
     try:
         kind = VideoType(job.video_type)
@@ -180,10 +200,16 @@ def script_context_build(*, job: VideoJob) -> ScriptContext:
         raise ScriptWriteError(f"Unknown video type {job.video_type!r}.") from None
     learner = job.learner
     parameters = job.parameters if isinstance(job.parameters, Mapping) else {}
+    greeting, full_name = learner_names_pick(
+        display_name=learner.display_name,
+        first_name=learner.first_name,
+        last_name=learner.last_name,
+        username=learner.username,
+    )
     base: dict[str, Any] = {
         "video_type": kind,
-        "learner_name": learner.greeting_name,
-        "learner_full_name": learner.get_full_name() or learner.greeting_name,
+        "learner_name": greeting,
+        "learner_full_name": full_name,
         "experience_level": learner.experience_level,
         "learning_styles": tuple(s for s in learner.learning_styles or [] if isinstance(s, str)),
         "pace": learner.preferred_pace,
@@ -207,6 +233,11 @@ def script_context_build(*, job: VideoJob) -> ScriptContext:
         )
 
     domains, weak, strong = _domains_read(cert=cert, assessment=assessment)
+    if not domains and kind == VideoType.OVERVIEW:
+        raise ScriptWriteError(
+            f"{cert.name} has no exam domains yet, so there is no roadmap to show; "
+            "add its domains to the knowledge base first."
+        )
     base.update(
         certification_name=cert.name,
         passing_score=float(cert.passing_score),
@@ -401,11 +432,14 @@ def _practice_fields(
 
 
 def _question_usable(question: PracticeQuestion) -> bool:
+    """A question the narrator can read: 2 to 8 options (A to H), none blank, and the
+    answer one of them. The admin edits questions as free JSON, so check, not trust."""
     choices = question.choices
     return (
-        isinstance(choices, list)
-        and len(choices) >= 2
-        and all(isinstance(c, str) for c in choices)
+        bool(question.question.strip())
+        and isinstance(choices, list)
+        and 2 <= len(choices) <= MAX_CHOICES
+        and all(isinstance(c, str) and c.strip() for c in choices)
         and 0 <= question.answer_index < len(choices)
     )
 

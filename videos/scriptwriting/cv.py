@@ -8,18 +8,29 @@ personalise a one-minute introduction, and each is tested on its own.
 
 from __future__ import annotations
 
+import codecs
 import io
+import logging
 import re
 import zipfile
 from collections import Counter
 from datetime import date
 from pathlib import PurePath
+from typing import Any
 
 from .types import CvProfile
+
+_LOGGER = logging.getLogger(__name__)
 
 MAX_BYTES = 5 * 1024 * 1024
 MAX_PAGES = 20  # a CV longer than this is not a CV; later pages add nothing we use
 MAX_SKILLS, MAX_ROLES = 15, 5
+# What a real CV stays far below; past these a file is damaged or built to exhaust us.
+PDF_MAX_CONTENT_BYTES = 256 * 1024  # page content, decompressed, over the pages read
+PDF_MAX_CONTENT_ITEMS = 100_000  # operators and operands in one content stream
+DOCX_MAX_UNPACKED_BYTES = 30 * 1024 * 1024  # everything in the archive, images included
+DOCX_MAX_XML_BYTES = 5 * 1024 * 1024  # the document's XML parts
+DOCX_MAX_PARAGRAPHS, DOCX_MAX_TABLES, DOCX_MAX_TABLE_ROWS = 3000, 50, 200
 TEXT_EXTENSIONS = frozenset({"", ".txt", ".text", ".md"})
 KNOWN_UNSUPPORTED = {
     ".doc": "an old Word document (.doc); save it as DOCX or PDF",
@@ -69,60 +80,121 @@ def cv_text_extract(*, filename: str, data: bytes) -> str:
 
 
 def _pdf_text(data: bytes) -> str:
-    from pypdf import PdfReader
-    from pypdf.errors import PyPdfError
+    from pypdf import PdfReader, apply_configuration
+    from pypdf.errors import LimitReachedError
 
+    encrypted = False
     try:
-        reader = PdfReader(io.BytesIO(data))
-        if reader.is_encrypted and not reader.decrypt(""):
-            # Encrypted with an empty user password opens fine; anything else needs one.
-            raise CvError("The PDF is password-protected; upload a copy without a password.")
-        if len(reader.pages) == 0:
-            raise CvError("The PDF has no pages; it may be damaged. Export it again.")
-        pages = reader.pages[:MAX_PAGES]
-        return "\n".join(page.extract_text() or "" for page in pages)
+        # Tighter limits than pypdf's defaults (75 MB a stream): a CV page is tens of KB,
+        # and a few KB of compressed text operators can otherwise cost seconds to parse.
+        with apply_configuration(
+            zlib_maximum_output_length=PDF_MAX_CONTENT_BYTES,
+            maximum_declared_stream_length=PDF_MAX_CONTENT_BYTES,
+            stream_parsing_work_maximum_count=PDF_MAX_CONTENT_ITEMS,
+        ):
+            reader = PdfReader(io.BytesIO(data))
+            encrypted = reader.is_encrypted
+            if encrypted and not reader.decrypt(""):
+                # Encrypted with an empty user password opens fine; anything else needs one.
+                raise CvError("The PDF is password-protected; upload a copy without a password.")
+            if len(reader.pages) == 0:
+                raise CvError("The PDF has no pages; it may be damaged. Export it again.")
+            return "\n".join(_pdf_pages_text(reader.pages[:MAX_PAGES]))
     except CvError:
         raise
-    except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, IndexError, OSError):
-        # pypdf raises a wide range of errors on damaged files; all mean the same here.
-        raise CvError("The PDF is damaged and cannot be read; export it again.") from None
+    except LimitReachedError:
+        raise CvError(_PDF_TOO_COMPLEX) from None
     except NotImplementedError:
-        raise CvError("The PDF uses encryption this reader does not support.") from None
+        if encrypted:
+            raise CvError("The PDF uses encryption this reader does not support.") from None
+        raise CvError(
+            "The PDF uses features this reader does not support; export it again."
+        ) from None
+    except Exception as exc:
+        # pypdf raises a wide range of errors on damaged files (its own, ValueError,
+        # KeyError, zlib.error, RecursionError on looping references...): all mean the
+        # same to the learner, and none may become a server error.
+        _LOGGER.info("unreadable PDF CV: %s: %s", type(exc).__name__, exc)
+        raise CvError("The PDF is damaged and cannot be read; export it again.") from None
+
+
+_PDF_TOO_COMPLEX = (
+    "The PDF's pages are too complex to read as a CV; export it again as a plain "
+    "document, or upload a DOCX or text file."
+)
+
+
+def _pdf_pages_text(pages: Any) -> list[str]:
+    """The pages' text, until the pages read hold PDF_MAX_CONTENT_BYTES of content."""
+    texts: list[str] = []
+    budget = PDF_MAX_CONTENT_BYTES
+    for page in pages:
+        contents = page.get_contents()
+        size = len(contents.get_data()) if contents is not None else 0
+        if size > budget:
+            if not any(text.strip() for text in texts):
+                raise CvError(_PDF_TOO_COMPLEX)
+            break  # the first pages of a CV say everything the introduction uses
+        budget -= size
+        texts.append(page.extract_text() or "")
+    return texts
 
 
 def _docx_text(data: bytes) -> str:
     import docx
-    from docx.opc.exceptions import PackageNotFoundError
 
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            if "word/document.xml" not in archive.namelist():
+            members = archive.infolist()
+            if "word/document.xml" not in {m.filename for m in members}:
                 raise CvError(
                     "The file is a ZIP archive, not a Word document; upload a PDF, DOCX or "
                     "text file."
                 )
+            # The sizes the archive declares bound what zipfile will unpack (it stops
+            # there and checks the CRC): a few hundred KB can otherwise inflate to
+            # hundreds of MB of XML, minutes of parsing.
+            unpacked = sum(m.file_size for m in members)
+            xml = sum(m.file_size for m in members if not m.filename.startswith("word/media/"))
+            if unpacked > DOCX_MAX_UNPACKED_BYTES or xml > DOCX_MAX_XML_BYTES:
+                raise CvError(
+                    f"The Word document unpacks to {unpacked / 1024 / 1024:.0f} MB, far more "
+                    "than a CV; save it again without embedded files, or upload a PDF."
+                )
         document = docx.Document(io.BytesIO(data))
+        lines = [p.text for p in document.paragraphs[:DOCX_MAX_PARAGRAPHS]]
+        for table in document.tables[:DOCX_MAX_TABLES]:
+            for row in table.rows[:DOCX_MAX_TABLE_ROWS]:
+                lines.append(" | ".join(cell.text for cell in row.cells))
     except CvError:
         raise
-    except (zipfile.BadZipFile, PackageNotFoundError, KeyError, ValueError, OSError):
+    except Exception as exc:
+        # Damaged archives and parts raise many types (BadZipFile, zlib.error,
+        # NotImplementedError for unsupported ZIP features, lxml's XMLSyntaxError,
+        # AttributeError from python-docx when a part has the wrong root element...):
+        # all mean "damaged" to the learner, and none may become a server error.
+        _LOGGER.info("unreadable DOCX CV: %s: %s", type(exc).__name__, exc)
         raise CvError("The Word document is damaged and cannot be read; save it again.") from None
-    except Exception as exc:  # lxml's XMLSyntaxError and friends, without importing lxml
-        if "xml" in type(exc).__module__.lower() or "xml" in type(exc).__name__.lower():
-            raise CvError(
-                "The Word document is damaged and cannot be read; save it again."
-            ) from None
-        raise
-    lines = [p.text for p in document.paragraphs]
-    for table in document.tables:
-        for row in table.rows:
-            lines.append(" | ".join(cell.text for cell in row.cells))
     return "\n".join(lines)
 
 
+# Byte-order marks of the UTF-16/32 files Windows Notepad saves as "Unicode".
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+
+
 def _plain_text(data: bytes) -> str:
-    if b"\x00" in data[:4096]:
+    encodings = ["utf-8-sig", "cp1252"]
+    wide = next((encoding for bom, encoding in _BOMS if data.startswith(bom)), None)
+    if wide:
+        encodings = [wide]  # NUL bytes are expected in these
+    elif b"\x00" in data[:4096]:
         raise CvError("This is not a text file; upload a PDF, DOCX or text file.")
-    for encoding in ("utf-8-sig", "cp1252"):
+    for encoding in encodings:
         try:
             text = data.decode(encoding)
             break
@@ -259,13 +331,21 @@ def cv_name_find(*, lines: list[str]) -> str:
         if _SECTION.match(line) or _is_contact(line) or re.search(r"\d", line):
             continue
         words = line.split()
-        if 2 <= len(words) <= 4 and all(
-            re.fullmatch(r"[A-ZÀ-Ý][A-Za-zÀ-ÿ'’.\-]*", w) for w in words
-        ):
+        if 2 <= len(words) <= 4 and all(_name_word(w) for w in words):
             if line.lower() in {"curriculum vitae", "resume", "résumé"} or _ROLE_WORDS.search(line):
                 continue
             return line
     return ""
+
+
+def _name_word(word: str) -> bool:
+    """A capitalised word of letters in any alphabet ("Łucja", "Ørsted", "O'Brien"), or
+    a word in a script without capitals; the old Latin-1 range missed "Łucja"."""
+    return (
+        word[0].isalpha()
+        and not word[0].islower()
+        and all(ch.isalpha() or ch in "'’.-" for ch in word)
+    )
 
 
 def cv_headline_find(*, lines: list[str], name: str, roles: list[str]) -> str:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from videos.studio.types import Script, Section, VideoType
 
-from .speech import names_join, sentence_end, speakable
+from .speech import name_say, names_join, sentence_end, speakable
 from .types import CvProfile
 
 if TYPE_CHECKING:
@@ -137,8 +137,10 @@ def experience_band_pick(*, years: int | None, experience_level: str) -> str:
 def script_introduction_write(*, context: ScriptContext) -> Script:
     cv = context.cv or CvProfile()
     template = TEMPLATES.get(context.industry, TEMPLATES["general"])
-    name = cv.name or context.learner_full_name
-    first_name = name.split()[0] if name.split() else context.learner_name
+    # Empty when neither the CV nor the profile gives a name a voice can say: the
+    # introduction then introduces the role ("Hello. I'm a technology professional.").
+    name = name_say(cv.name) or context.learner_full_name
+    first_name = name.split()[0] if name.split() else ""
     band = experience_band_pick(
         years=cv.years_experience, experience_level=context.experience_level
     )
@@ -146,7 +148,8 @@ def script_introduction_write(*, context: ScriptContext) -> Script:
     role = _role_pick(cv=cv, default=template["role"])
     headline = cv.headline or role[:1].upper() + role[1:]
 
-    hello = f"Hello, I'm {name}. I'm {_article(role)} {role}. {template['mission']}"
+    hello = f"Hello, I'm {name}." if name else "Hello."
+    hello += f" I'm {_article(role)} {role}. {template['mission']}"
     experience = template[band].format(years=years)
     earlier = [_spoken(r) for r in cv.roles[1:3]]
     if earlier:
@@ -160,9 +163,10 @@ def script_introduction_write(*, context: ScriptContext) -> Script:
     bring += f"{template['approach']} {template['value']}"
     if context.certification_name:
         bring += f" Right now I am preparing for the {context.certification_name} certification."
-    close = (
-        f"{template['close']} {INVITATIONS[band]} Thank you for listening. "
+    close = f"{template['close']} {INVITATIONS[band]} Thank you for listening. " + (
         f"I'm {first_name}, and I look forward to working with you."
+        if first_name
+        else "I look forward to working with you."
     )
 
     count = context.bullet_count
@@ -184,7 +188,7 @@ def script_introduction_write(*, context: ScriptContext) -> Script:
     )
     return Script(
         video_type=VideoType.INTRODUCTION,
-        title=f"Introducing {name}",
+        title=f"Introducing {name}" if name else "Introducing myself",
         sections=sections,
         learner_name=first_name,
     )

@@ -19,6 +19,7 @@ from videos.studio.types import PAUSE_MARKER, Script, VideoType, VoiceConfig
 from .context import ScriptContext
 from .speech import (
     WORDS_PER_MINUTE,
+    name_say,
     normalise,
     number_say,
     sentences_split,
@@ -125,7 +126,7 @@ def coverage_terms(*, context: ScriptContext) -> list[str]:
     if kind == VideoType.CELEBRATION:
         return [context.certification_name, number_say(context.overall_score or 0)]
     cv = context.cv
-    name = (cv.name if cv else "") or context.learner_full_name
+    name = name_say(cv.name if cv else "") or context.learner_full_name
     return [name] + (cv.skills[:3] if cv else [])
 
 
@@ -157,7 +158,7 @@ def _personalisation(*, script: Script, context: ScriptContext) -> dict[str, Any
     all_text = " ".join(s.text for s in script.sections)
     name = context.learner_name
     if kind == VideoType.INTRODUCTION:
-        name = (context.cv.name if context.cv else "") or context.learner_full_name
+        name = name_say(context.cv.name if context.cv else "") or context.learner_full_name
         first_name = name.split()[0] if name else ""
         cv = context.cv
         mentions = [*(cv.skills[:4] if cv else []), *(cv.roles[:2] if cv else [])]

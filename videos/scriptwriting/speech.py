@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Sequence
 
 from videos.studio.types import PAUSE_MARKER
@@ -88,3 +89,18 @@ def sentence_end(text: str) -> str:
 def normalise(text: str) -> str:
     """Lower-case words only, for matching terms regardless of punctuation."""
     return " ".join(w.lower() for w in _WORD.findall(text))
+
+
+def name_say(name: str) -> str:
+    """A name as a narrator says it: letters, digits and the apostrophes and hyphens
+    inside names ("O'Brien", "Anne-Marie"), in any script. Emoji, symbols, markdown,
+    dots ("www.", "Dr.") and e-mail domains go ("alex.rivera@example.com" -> "alex
+    rivera"). Empty when nothing sayable is left, so the caller can fall back."""
+    if "@" in name:  # an e-mail address used as a username: its local part is the name
+        name = name.split("@", 1)[0]
+    kept = "".join(
+        ch if unicodedata.category(ch)[0] in "LMN" or ch in "'’-" else " "
+        for ch in _PAUSE.sub(" ", name)
+    )
+    words = [w.strip("'’-") for w in kept.split()]
+    return " ".join(w for w in words if any(unicodedata.category(ch)[0] in "LN" for ch in w))

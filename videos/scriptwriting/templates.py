@@ -34,8 +34,14 @@ def script_template_write(*, context: ScriptContext) -> Script:
         video_type=context.video_type,
         title=speakable(title),
         sections=tuple(
-            Section(heading=speakable(s.heading), text=speakable(s.text), slide=s.slide)
-            for s in sections
+            # A heading made of a knowledge-base title with nothing to say ("|", "**")
+            # would be blank on the slide: number the part instead.
+            Section(
+                heading=speakable(s.heading) or f"Part {number}",
+                text=speakable(s.text),
+                slide=s.slide,
+            )
+            for number, s in enumerate(sections, start=1)
         ),
         learner_name=context.learner_name,
     )

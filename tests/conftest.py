@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import django_rq
 import pytest
@@ -16,12 +18,23 @@ from presgen.embedded_redis import EmbeddedRedis
 def redis_url() -> Iterator[str]:
     """A real Redis: the machine's when REDIS_URL is set, else an embedded one for this run."""
     if not settings.EMBEDDED_REDIS:
-        yield settings.REDIS_URL
+        yield _per_xdist_worker(settings.REDIS_URL)
         return
     # A short private path: unix socket paths are limited to 107 bytes.
     with tempfile.TemporaryDirectory(prefix="presgen-redis-") as tmp:
         with EmbeddedRedis(socket_path=Path(tmp) / "redis.sock") as server:
             yield server.url
+
+
+def _per_xdist_worker(url: str) -> str:
+    """The machine's Redis, one database per pytest-xdist worker ("gw0" → db 1, "gw1" → db 2).
+
+    Each test empties its queues: two workers sharing a database would empty each other's.
+    """
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if not worker.startswith("gw"):
+        return url
+    return urlsplit(url)._replace(path=f"/{1 + int(worker[2:]) % 15}").geturl()
 
 
 @pytest.fixture

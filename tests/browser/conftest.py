@@ -125,17 +125,24 @@ def new_page(browser: Browser, live_server, transactional_db) -> Iterator[PageFa
         context.close()
     # Closing the pages ends their connections; let the server finish what it was
     # answering (a last progress save, a media range) before the test's data goes.
-    server_settle()
+    server_settle(live_server)
     assert errors == [], "the pages raised JavaScript errors"
 
 
-def server_settle() -> None:
-    """Wait until the live server has no request thread left (a ceiling, not a timing)."""
+def server_settle(live_server) -> None:
+    """Wait until the live server has no request thread left (a ceiling, not a timing).
+
+    Only its own threads count: the fake provider servers of earlier tests are
+    threading servers too, and their threads may idle on a keep-alive
+    connection of the process's shared HTTP client for as long as it lives.
+    """
+    httpd = live_server.thread.httpd
     for _ in range(SETTLE_POLLS):
         busy = [
             thread
             for thread in threading.enumerate()
-            if thread.name.endswith("(process_request_thread)") and thread.is_alive()
+            if getattr(getattr(thread, "_target", None), "__self__", None) is httpd
+            and thread.is_alive()
         ]
         if not busy:
             return

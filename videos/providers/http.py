@@ -15,8 +15,10 @@ rules live here once and tests have one seam (the local fake servers):
 from __future__ import annotations
 
 import email.utils
+import functools
 import os
 import random
+import ssl
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -25,6 +27,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import certifi
 import httpx
 
 from videos.providers.base import FailureKind, ProviderError
@@ -49,12 +52,18 @@ _client: httpx.Client | None = None
 _client_pid: int | None = None
 
 
+@functools.cache
+def tls_context() -> ssl.SSLContext:
+    """The CA bundle, loaded once (~0.1 s): RQ's forked work horses inherit it from the worker."""
+    return ssl.create_default_context(cafile=certifi.where())
+
+
 def http_client() -> httpx.Client:
     """The process's shared client (connection pooling); a forked worker makes its own."""
     global _client, _client_pid
     with _client_lock:
         if _client is None or _client_pid != os.getpid():
-            _client = httpx.Client(timeout=TIMEOUT, follow_redirects=True)
+            _client = httpx.Client(timeout=TIMEOUT, follow_redirects=True, verify=tls_context())
             _client_pid = os.getpid()
         return _client
 

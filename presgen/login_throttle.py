@@ -30,6 +30,11 @@ def _key(*parts: str) -> str:
     return f"login-failures:{digest}"
 
 
+def login_failures_forget(*, username: str) -> None:
+    """Drop the per-username failure count (an erased account leaves nothing behind)."""
+    cache.delete(_key("user", username))
+
+
 def _keys(request: HttpRequest, username: str) -> list[tuple[str, int]]:
     address = request.META.get("REMOTE_ADDR", "")
     return [

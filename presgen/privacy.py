@@ -90,7 +90,6 @@ from django.contrib.admin.models import LogEntry
 from django.contrib.auth import SESSION_KEY
 from django.contrib.auth.hashers import make_password
 from django.contrib.contenttypes.models import ContentType
-from django.core.cache import cache
 from django.core.files.storage import Storage, default_storage
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
@@ -100,7 +99,7 @@ from django.utils.text import slugify
 from rest_framework.authtoken.models import Token
 
 from library.models import Assessment, DomainScore, Notification, Playlist, WatchProgress
-from presgen.login_throttle import _key as _login_failure_key
+from presgen.login_throttle import login_failures_forget
 from presgen.models import LEARNER_PROFILE_FIELDS, ApiToken, IdempotencyKey, User
 from presgen.ownership import owned_by
 from videos.models import (
@@ -943,7 +942,7 @@ def _leftovers_remove(leftovers: _Leftovers) -> None:
             _LOGGER.warning("could not cancel %s render %s: %s", provider, external_id, error)
     # The sign-in throttle's per-username counter (its per-address ones cannot be
     # found without the addresses; they hold only hashes and expire in minutes).
-    cache.delete(_login_failure_key("user", leftovers.username))
+    login_failures_forget(username=leftovers.username)
 
 
 def account_delete(*, user: User) -> None:

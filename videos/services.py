@@ -168,6 +168,8 @@ class ActionResult:
 
 def job_retry(*, job: VideoJob) -> ActionResult:
     """Queue a failed or cancelled job again, from the start of its provider choice."""
+    if refused := _learner_inactive(job=job):
+        return refused
     with transaction.atomic():
         changed = VideoJob.objects.filter(
             pk=job.pk, status__in=[JobStatus.FAILED, JobStatus.CANCELLED]
@@ -191,6 +193,14 @@ def job_retry(*, job: VideoJob) -> ActionResult:
         job.refresh_from_db()
         job_enqueue(job=job, quality=job.parameters.get("quality", settings.VIDEO_QUALITY))
     return ActionResult(True, f"job #{job.pk} queued again")
+
+
+def _learner_inactive(*, job: VideoJob) -> ActionResult | None:
+    """Nothing is rendered for a deactivated account, nor for the erased learners' one
+    (it keeps their jobs, scrubbed of scripts and parameters, for the figures only)."""
+    if User.objects.filter(pk=job.learner_id, is_active=True).exists():
+        return None
+    return ActionResult(False, f"job #{job.pk} belongs to an inactive or erased account")
 
 
 def job_cancel(*, job: VideoJob) -> ActionResult:
@@ -238,6 +248,8 @@ def job_rerender(*, job: VideoJob, provider_name: str) -> ActionResult:
     """
     from videos.providers.registry import providers_enabled
 
+    if refused := _learner_inactive(job=job):
+        return refused
     names = [provider.name for provider, _ in providers_enabled()]
     if provider_name not in names:
         return ActionResult(False, f"job #{job.pk}: no enabled provider is named {provider_name!r}")

@@ -5,12 +5,19 @@ from decimal import Decimal
 import pytest
 
 from library.services import demo_load
+from presgen.privacy import account_delete, erased_learner_get
 from tests.builders import assessment_build, user_build
 from tests.videos.scriptwriting.test_cv import docx_build
 from videos.models import JobStatus, VideoJob
 from videos.queueing import job_timeout_for
 from videos.scriptwriting import cv_parse, script_write
-from videos.services import VideoRequestError, job_cancel, job_retry, video_request
+from videos.services import (
+    VideoRequestError,
+    job_cancel,
+    job_rerender,
+    job_retry,
+    video_request,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -91,6 +98,29 @@ def test_retry_and_cancel_report_what_they_did(rq_queues):
     assert result.done
     job.refresh_from_db()
     assert job.status == JobStatus.QUEUED and job.error == "" and job.deadline_at
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_erased_or_deactivated_learners_jobs_are_not_rendered_again(rq_queues):
+    demo = demo_load()
+    job = video_request(
+        learner=demo.learner, certification=demo.certification, video_type="practice_session"
+    )
+    account_delete(user=demo.learner)  # the job is kept, anonymised and cancelled
+    kept = VideoJob.objects.get(pk=job.pk)
+    assert kept.learner == erased_learner_get() and kept.status == JobStatus.CANCELLED
+    for result in (job_retry(job=kept), job_rerender(job=kept, provider_name="studio")):
+        assert not result.done and "inactive or erased account" in result.message
+    kept.refresh_from_db()
+    assert kept.status == JobStatus.CANCELLED
+
+    other = video_request(
+        learner=user_build(), certification=demo.certification, video_type="practice_session"
+    )
+    job_cancel(job=other)
+    other.learner.is_active = False
+    other.learner.save(update_fields=["is_active"])
+    assert not job_retry(job=other).done
 
 
 def test_the_rq_timeout_grows_with_the_video_and_the_quality():

@@ -81,6 +81,24 @@ def video_build(*, job: VideoJob, **fields: Any) -> Video:
     )
 
 
+def overview_job_build() -> VideoJob:
+    """One learner's series planned (only domain iam weak) with all but its overview job
+    cancelled: tests of one remote render start from it."""
+    from videos.models import JobStatus
+    from videos.services import series_plan
+
+    cert = certification_build(domains={"iam": 60, "network": 40})
+    learner = user_build(email="ada@example.com")
+    assessment = assessment_build(
+        learner=learner, certification=cert, scores={"iam": 40, "network": 90}
+    )
+    plan = series_plan(assessment=assessment)
+    for job in plan.created:  # keep the test to one job
+        if job.video_type != "overview":
+            VideoJob.objects.filter(pk=job.pk).update(status=JobStatus.CANCELLED)
+    return next(j for j in plan.created if j.video_type == "overview")
+
+
 def integrity_rejected(create: Any) -> bool:
     """True when the database refuses what `create()` writes."""
     try:

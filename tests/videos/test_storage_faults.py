@@ -17,13 +17,13 @@ from django.core.files.base import File
 from django.core.files.storage import FileSystemStorage
 from django.utils import timezone
 
-from tests.builders import assessment_build, certification_build, user_build
+from tests.builders import overview_job_build
 from tests.videos import fake_providers
 from videos.models import AttemptStatus, ErrorKind, JobStatus, Video, VideoJob
 from videos.pipeline import attempt_check
 from videos.providers.base import RemoteState
 from videos.queueing import queue_for
-from videos.services import job_retry, series_plan
+from videos.services import job_retry
 from videos.tasks import job_run_task
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -60,20 +60,6 @@ def disk(media_root: Path, monkeypatch) -> FullDiskStorage:
     return storage
 
 
-def _one_job() -> VideoJob:
-    """Plans a series whose only weak domain is iam and returns its overview job."""
-    cert = certification_build(domains={"iam": 60, "network": 40})
-    learner = user_build(email="ada@example.com")
-    assessment = assessment_build(
-        learner=learner, certification=cert, scores={"iam": 40, "network": 90}
-    )
-    plan = series_plan(assessment=assessment)
-    for job in plan.created:  # keep the test to one job
-        if job.video_type != "overview":
-            VideoJob.objects.filter(pk=job.pk).update(status=JobStatus.CANCELLED)
-    return next(j for j in plan.created if j.video_type == "overview")
-
-
 def _files(root: Path) -> list[Path]:
     return sorted(p for p in root.rglob("*") if p.is_file()) if root.exists() else []
 
@@ -94,7 +80,7 @@ def test_a_full_disk_while_storing_the_video_is_a_clear_retryable_failure(
 ):
     settings.JOB_RETRY_BASE_SECONDS = 30
     pipeline.providers(provider)
-    job = _one_job()
+    job = overview_job_build()
     disk.full_for = {"video.mp4"}
 
     outcome = _render(job, provider)
@@ -129,7 +115,7 @@ def test_a_full_disk_at_the_thumbnail_removes_the_video_already_stored_and_the_l
 ):
     settings.JOB_MAX_RETRIES = 1
     pipeline.providers("good")
-    job = _one_job()
+    job = overview_job_build()
     disk.full_for = {"thumbnail.jpg"}  # the video and captions are written first
 
     pipeline.drain()  # no backoff in these tests: the retry runs and fails too

@@ -23,7 +23,7 @@ from django.test import Client
 from django.utils import timezone
 
 from library.models import Notification
-from tests.builders import assessment_build, certification_build, user_build
+from tests.builders import overview_job_build
 from tests.videos.fakes.heygen_server import FakeHeyGen
 from videos import pipeline as pipeline_module
 from videos.models import (
@@ -35,7 +35,6 @@ from videos.models import (
     VideoJob,
     WebhookEvent,
 )
-from videos.services import series_plan
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -85,15 +84,7 @@ def heygen(pipeline, settings, fake: FakeHeyGen):
 
 def _submitted(heygen) -> GenerationAttempt:
     """One overview job planned, run by a worker and submitted to HeyGen."""
-    cert = certification_build(domains={"iam": 60, "network": 40})
-    learner = user_build(email="ada@example.com")
-    assessment = assessment_build(
-        learner=learner, certification=cert, scores={"iam": 40, "network": 90}
-    )
-    plan = series_plan(assessment=assessment)
-    for job in plan.created:  # keep the test to one job
-        if job.video_type != "overview":
-            VideoJob.objects.filter(pk=job.pk).update(status=JobStatus.CANCELLED)
+    overview_job_build()
     heygen.drain()
     attempt = GenerationAttempt.objects.get(provider="heygen")
     assert attempt.status == AttemptStatus.SUBMITTED

@@ -8,7 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.builders import assessment_build, certification_build, user_build, video_job_build
+from tests.builders import (
+    overview_job_build,
+    user_build,
+    video_job_build,
+)
 from tests.videos.fakes.did_server import FakeDid, did_server
 from videos.models import (
     AttemptStatus,
@@ -27,7 +31,6 @@ from videos.providers.base import (
     WebhookError,
 )
 from videos.providers.did import DEFAULT_SOURCE_URL, PAUSE_TEXT, DidProvider
-from videos.services import series_plan
 from videos.studio.types import (
     PAUSE_MARKER,
     AvatarConfig,
@@ -451,19 +454,6 @@ def test_an_unreadable_webhook_body_is_refused(hooked, client):
 # --- the pipeline ---------------------------------------------------------------------
 
 
-def _one_job() -> VideoJob:
-    cert = certification_build(domains={"iam": 60, "network": 40})
-    learner = user_build(email="ada@example.com")
-    assessment = assessment_build(
-        learner=learner, certification=cert, scores={"iam": 40, "network": 90}
-    )
-    plan = series_plan(assessment=assessment)
-    for job in plan.created:  # keep the test to one job
-        if job.video_type != "overview":
-            VideoJob.objects.filter(pk=job.pk).update(status=JobStatus.CANCELLED)
-    return next(j for j in plan.created if j.video_type == "overview")
-
-
 @pytest.mark.django_db(transaction=True)
 def test_a_job_renders_with_d_id_alone_and_finishes_on_status_checks(
     pipeline, did, settings, studio_clip
@@ -472,7 +462,7 @@ def test_a_job_renders_with_d_id_alone_and_finishes_on_status_checks(
     ProviderAccount.objects.create(kind="studio", name="studio", enabled=False)
     account = _account(did, subtitles=True, resolutions=["480p"])
     account.save()
-    job = _one_job()
+    job = overview_job_build()
     pipeline.drain()
 
     job.refresh_from_db()

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.builders import assessment_build, certification_build, user_build
+from tests.builders import overview_job_build
 from tests.videos.fakes.heygen_server import FakeHeyGen
 from videos.models import (
     AttemptStatus,
@@ -34,7 +34,6 @@ from videos.providers.base import (
 )
 from videos.providers.heygen import HeyGenProvider, srt_to_vtt
 from videos.providers.registry import provider_build
-from videos.services import series_plan
 from videos.studio.captions import vtt_parse
 from videos.studio.types import (
     PAUSE_MARKER,
@@ -416,20 +415,6 @@ def test_a_download_of_the_wrong_type_is_retryable_and_leaves_no_partial_file(
 # --- webhooks through the real endpoint ------------------------------------------------
 
 
-def _one_job() -> VideoJob:
-    """Plans a series whose only weak domain is iam and returns its overview job."""
-    cert = certification_build(domains={"iam": 60, "network": 40})
-    learner = user_build(email="ada@example.com")
-    assessment = assessment_build(
-        learner=learner, certification=cert, scores={"iam": 40, "network": 90}
-    )
-    plan = series_plan(assessment=assessment)
-    for job in plan.created:  # keep the test to one job
-        if job.video_type != "overview":
-            VideoJob.objects.filter(pk=job.pk).update(status=JobStatus.CANCELLED)
-    return next(j for j in plan.created if j.video_type == "overview")
-
-
 def _heygen_only(fake: FakeHeyGen, *, fallback: bool = False) -> None:
     ProviderAccount.objects.create(kind="studio", name="studio", enabled=False)
     _account(fake, priority=1)
@@ -444,7 +429,7 @@ def heygen_pipeline(transactional_db, pipeline, heygen_settings):
 
 def _submitted(heygen_pipeline, fake: FakeHeyGen, **kwargs: bool) -> GenerationAttempt:
     _heygen_only(fake, **kwargs)
-    job = _one_job()
+    job = overview_job_build()
     heygen_pipeline.drain()
     attempt = GenerationAttempt.objects.get(job=job, provider="heygen")
     assert attempt.status == AttemptStatus.SUBMITTED

@@ -1,5 +1,6 @@
 import io
 import zipfile
+import zlib
 from datetime import date
 
 import docx
@@ -36,13 +37,19 @@ def pdf_build(lines: list[str]) -> bytes:
         escaped = line.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
         ops.append(f"({escaped}) Tj T*")
     ops.append("ET")
-    stream = "\n".join(ops).encode("latin-1")
+    return pdf_page_build("\n".join(ops).encode("latin-1"))
+
+
+def pdf_page_build(content: bytes, *, deflate: bool = False) -> bytes:
+    """A one-page PDF whose page content stream is `content` (optionally deflated)."""
+    stream = zlib.compress(content, 9) if deflate else content
+    length = b"<< /Length %d /Filter /FlateDecode >>" if deflate else b"<< /Length %d >>"
     objects = [
         b"<< /Type /Catalog /Pages 2 0 R >>",
         b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
         b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] "
         b"/Resources << /Font << /F1 5 0 R >> >> /Contents 4 0 R >>",
-        b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
+        length % len(stream) + b"\nstream\n" + stream + b"\nendstream",
         b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
     ]
     out = bytearray(b"%PDF-1.4\n")

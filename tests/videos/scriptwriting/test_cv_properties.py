@@ -11,13 +11,12 @@ from __future__ import annotations
 import io
 import random
 import zipfile
-import zlib
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.videos.scriptwriting.test_cv import TECH_CV, docx_build, pdf_build
+from tests.videos.scriptwriting.test_cv import TECH_CV, docx_build, pdf_build, pdf_page_build
 from videos.scriptwriting import CvError, CvProfile, cv_parse
 from videos.scriptwriting.cv import DOCX_MAX_XML_BYTES, PDF_MAX_CONTENT_BYTES
 
@@ -128,30 +127,7 @@ def test_a_word_document_that_inflates_far_beyond_a_cv_is_refused_quickly():
 
 
 def _pdf_page(content: bytes) -> bytes:
-    """A one-page PDF whose page content is `content`, deflated."""
-    stream = zlib.compress(content, 9)
-    objects = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] "
-        b"/Resources << /Font << /F1 5 0 R >> >> /Contents 4 0 R >>",
-        b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(stream) + stream + b"\nendstream",
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-    ]
-    out = bytearray(b"%PDF-1.4\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    for offset in offsets:
-        out += b"%010d 00000 n \n" % offset
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
-        len(objects) + 1,
-        xref,
-    )
-    return bytes(out)
+    return pdf_page_build(content, deflate=True)
 
 
 @pytest.mark.parametrize(

@@ -31,12 +31,12 @@ service: neither may create anything. Then every planned job must finish.
 Phase 2, the queue: --jobs video jobs are planned through the same service
 (`assessment_record` → `series_plan`, 4 videos per assessment), queued after
 commit, and drained by the 2 workers; no job may be lost, failed or doubled.
---jobs defaults to 200, not 1,000: measured on this 2-core machine a job costs
-the 2 workers 1.0-2.3 s of worker time (most of it each forked work horse
-importing what the parent did not: see the "worker:" figures), so 1,000 jobs
-drain in 9-19 minutes on top of phase 1; `--jobs 1000` runs the full figure.
+Worker time per job is printed ("worker:" lines): each forked work horse now
+inherits the task modules, the URL resolver and the CA bundle from its
+worker (videos/worker.py), which this bench showed cost ~0.7-0.9 s per task
+when every horse loaded them itself.
 
-    python bench/load.py [--learners 50] [--jobs 200] [--database-url postgres://...]
+    python bench/load.py [--learners 50] [--jobs 1000] [--database-url postgres://...]
 
 Exits 0 when every assertion holds, 1 otherwise.
 """
@@ -109,7 +109,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--learners", type=int, default=50, help="concurrent assessment POSTs")
     parser.add_argument(
-        "--jobs", type=int, default=200, help="phase 2's queued jobs (a multiple of 4)"
+        "--jobs", type=int, default=1000, help="phase 2's queued jobs (a multiple of 4)"
     )
     parser.add_argument("--web-workers", type=int, default=3, help="gunicorn workers (2-4)")
     parser.add_argument("--workers", type=int, default=2, help="RQ worker processes")

@@ -303,8 +303,10 @@ if not DEBUG:
     # Rate limits (sign-in, API throttling) must be shared by every web process.
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "presgen.cache.FailOpenRedisCache",
             "LOCATION": REDIS_URL,
+            # A Redis that stopped answering costs a request at most this, then a miss.
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
         }
     }
 

@@ -512,7 +512,7 @@ def _output_finish(
         _attempt_fail(attempt, reason=reason, kind="", seconds=seconds, provider_fault=False)
         return _job_retry_later(lease, reason=reason, retry_after=None)
     circuit_success_record(provider=attempt.provider)
-    attempt.refresh_from_db()
+    # `_video_store` set the attempt's outcome on it as it wrote it: no re-read.
     monitoring.attempt_monitor(attempt=attempt)
     return f"ready: video #{video.pk}"
 
@@ -584,14 +584,20 @@ def _video_store(
             GenerationAttempt.objects.filter(pk=attempt.pk).update(
                 status=AttemptStatus.SUCCEEDED, finished_at=now, seconds=round(seconds, 3)
             )
-            job.refresh_from_db()
-            notifications.job_outcome_notify(job=job)
+            # One read for the notification: the job as now stored, its video, and
+            # the learner as they are now (email choice changed, or account erased,
+            # during the render).
+            final = VideoJob.objects.select_related("learner", "video").get(pk=job.pk)
+            notifications.job_outcome_notify(job=final)
     except (LeaseLost, IntegrityError) as error:
         _files_delete(stored)
         raise LeaseLost(f"job #{job.pk} was stored by another worker") from error
     except BaseException:
         _files_delete(stored)
         raise
+    # What was just committed, so the caller need not read the attempt again.
+    attempt.status, attempt.finished_at = AttemptStatus.SUCCEEDED, now
+    attempt.seconds = round(seconds, 3)
     return video
 
 

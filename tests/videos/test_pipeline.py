@@ -9,10 +9,13 @@ from django.utils import timezone
 from library.knowledge_base import knowledge_base_parse
 from library.models import Notification
 from library.services import demo_load, knowledge_base_import
+from presgen.models import User
 from tests.builders import assessment_build, certification_build, user_build
 from tests.videos import fake_providers
 from videos import pipeline as pipeline_module
 from videos.models import (
+    Alert,
+    AlertKind,
     AttemptStatus,
     CircuitState,
     GenerationAttempt,
@@ -72,6 +75,37 @@ def test_a_job_becomes_a_checked_stored_video(pipeline, mailoutbox):
     note = Notification.objects.get(learner=job.learner, kind="video_ready")
     assert str(video.pk) in note.url
     assert [m.to for m in mailoutbox] == [["ada@example.com"]]
+
+
+def test_a_learner_who_turns_email_off_during_the_render_gets_no_email(
+    pipeline, mailoutbox, monkeypatch
+):
+    pipeline.providers("good")
+    job = _one_job()
+    check = pipeline_module.video_check
+
+    def check_while_the_learner_changes_their_mind(**kwargs):
+        User.objects.filter(pk=job.learner_id).update(email_notifications=False)
+        return check(**kwargs)
+
+    monkeypatch.setattr(pipeline_module, "video_check", check_while_the_learner_changes_their_mind)
+    pipeline.drain()
+
+    assert VideoJob.objects.get(pk=job.pk).status == JobStatus.READY
+    assert Notification.objects.filter(learner_id=job.learner_id, kind="video_ready").exists()
+    assert mailoutbox == []
+
+
+def test_a_slow_successful_attempt_raises_the_slow_generation_alert(pipeline, settings):
+    settings.ALERT_GENERATION_SECONDS = 0  # every render is "slow"
+    pipeline.providers("good")
+    job = _one_job()
+    pipeline.drain()
+
+    attempt = GenerationAttempt.objects.get(job=job, status=AttemptStatus.SUCCEEDED)
+    alert = Alert.objects.get(kind=AlertKind.SLOW_GENERATION)
+    assert (alert.provider, alert.job_id) == ("good", job.pk)
+    assert alert.details["seconds"] == attempt.seconds
 
 
 def test_a_job_run_twice_makes_one_video_and_one_submission(pipeline):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import av.logging
 import pytest
 
 from tests.videos.media import media_make, speech_synthesize, vtt_write, wav_seconds
@@ -292,6 +293,50 @@ def test_truncated_video_fails_decode(media_dir: Path, good_video: Path) -> None
 
     assert not report.passed
     assert "decode" in failed_names(report)
+
+
+def test_corrupt_data_in_the_middle_fails_decode(media_dir: Path, good_video: Path) -> None:
+    # Flipped bits mid-file: the decoders conceal and go on, logging errors; the
+    # file still plays to its end, so only those logged errors tell.
+    data = bytearray(good_video.read_bytes())
+    middle = len(data) // 2
+    for index in range(middle, middle + 3000, 7):
+        data[index] ^= 0x5A
+    corrupt = media_dir / "corrupt.mp4"
+    corrupt.write_bytes(bytes(data))
+
+    report = video_check(video_path=corrupt)
+
+    assert "decode" in failed_names(report)
+    assert "decode error(s), first: [" in report.check_get("decode").detail
+
+
+def test_the_check_leaves_pyavs_logging_as_it_was(good_video: Path) -> None:
+    # The check turns FFmpeg's error log on to read it; the studio and anything
+    # else in the worker keep the level they had.
+    before = av.logging.get_level()
+
+    assert video_check(video_path=good_video).passed
+
+    assert av.logging.get_level() == before
+
+
+def test_black_in_a_long_video_is_found(media_dir: Path) -> None:
+    # Long enough to be decoded with frame threads (THREADED_FROM_SECONDS).
+    seconds = quality.THREADED_FROM_SECONDS + 1
+    video = media_make(
+        path=media_dir / "long_black.mp4",
+        seconds=seconds,
+        size=(160, 120),
+        black_from=4.0,
+        black_to=7.0,
+    )
+
+    report = video_check(video_path=video, expected_duration=seconds)
+
+    assert failed_names(report) == {"black_frames"}
+    assert figure_number(report, "black_frames") == pytest.approx(3.0, abs=0.1)
+    assert "first at 4.00 s" in report.reasons[0]
 
 
 def test_wrong_codec_fails(media_dir: Path) -> None:

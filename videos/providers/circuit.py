@@ -53,7 +53,7 @@ def circuit_allows(*, provider: str, now: datetime | None = None) -> bool:
 
 
 def circuit_success_record(*, provider: str) -> None:
-    _circuit_get(provider=provider)
+    # No row yet means closed (circuit_allows creates it): nothing to write.
     ProviderCircuit.objects.filter(provider=provider).exclude(
         state=CircuitState.CLOSED, failures=0
     ).update(

@@ -41,7 +41,7 @@ class Needs:
 class Candidate:
     provider: Provider
     priority: int
-    score: float
+    score: float | None  # None when it was the only usable provider (nothing to compare)
     parts: dict[str, float]
 
 
@@ -56,6 +56,16 @@ def provider_capable(*, provider: Provider, needs: Needs) -> bool:
     )
 
 
+def providers_active() -> dict[str, int]:
+    """Attempts under way per provider (their concurrency), from the status index."""
+    rows = (
+        GenerationAttempt.objects.filter(status__in=ACTIVE_ATTEMPT_STATUSES)
+        .values("provider")
+        .annotate(active=Count("id"))
+    )
+    return {row["provider"]: row["active"] for row in rows}
+
+
 def provider_stats() -> dict[str, dict[str, float | int | None]]:
     """Per provider, over recent finished attempts: successes, failures, mean QA and time."""
     since = timezone.now() - timedelta(days=HISTORY_DAYS)
@@ -65,7 +75,6 @@ def provider_stats() -> dict[str, dict[str, float | int | None]]:
         .annotate(
             succeeded=Count("id", filter=Q(status=AttemptStatus.SUCCEEDED)),
             failed=Count("id", filter=Q(status=AttemptStatus.FAILED)),
-            active=Count("id", filter=Q(status__in=ACTIVE_ATTEMPT_STATUSES)),
             qa=Avg("qa_score", filter=Q(qa_score__isnull=False)),
             seconds=Avg("seconds", filter=Q(status=AttemptStatus.SUCCEEDED)),
         )
@@ -74,7 +83,6 @@ def provider_stats() -> dict[str, dict[str, float | int | None]]:
         row["provider"]: {
             "succeeded": row["succeeded"],
             "failed": row["failed"],
-            "active": row["active"],
             "qa": row["qa"],
             "seconds": row["seconds"],
         }
@@ -88,21 +96,26 @@ def providers_rank(
     exclude: frozenset[str] = frozenset(),
     exclude_kinds: frozenset[str] = frozenset(),
 ) -> list[Candidate]:
-    """Usable providers for `needs`, best first."""
-    stats = provider_stats()
+    """Usable providers for `needs`, best first.
+
+    A lone usable provider is not scored (score None, no parts): reading the
+    history, a scan of a month of attempts, would decide nothing. That is the
+    common case (the studio alone), and it ran once per job.
+    """
+    active = providers_active()
     usable: list[tuple[Provider, int]] = []
     for provider, priority in providers_enabled():
         if provider.name in exclude or provider.kind in exclude_kinds:
             continue
         if not provider_capable(provider=provider, needs=needs):
             continue
-        active = int(stats.get(provider.name, {}).get("active") or 0)
-        if active >= provider.max_concurrency:
+        if active.get(provider.name, 0) >= provider.max_concurrency:
             continue
         usable.append((provider, priority))
-    if not usable:
-        return []
+    if len(usable) <= 1:
+        return [Candidate(provider, priority, None, {}) for provider, priority in usable]
 
+    stats = provider_stats()
     seconds = {
         p.name: float(s)
         for p, _ in usable
@@ -131,5 +144,5 @@ def providers_rank(
         }
         score = sum(weights[k] * v for k, v in parts.items()) / total_weight
         candidates.append(Candidate(provider, priority, round(score, 4), parts))
-    candidates.sort(key=lambda c: (-c.score, c.priority, c.provider.name))
+    candidates.sort(key=lambda c: (-(c.score or 0.0), c.priority, c.provider.name))
     return candidates

@@ -39,16 +39,17 @@ def _per_xdist_worker(url: str) -> str:
 
 @pytest.fixture
 def rq_queues(settings, redis_url: str) -> Iterator[dict[str, django_rq.queues.DjangoRQ]]:
-    """RQ queues on the real Redis above, emptied before and after the test."""
+    """RQ queues on the real Redis above (a database for tests only), emptied before and after."""
     settings.RQ_QUEUES = {
         name: {"URL": redis_url, "DEFAULT_TIMEOUT": 60} for name in settings.RQ_QUEUE_NAMES
     }
     queues = {name: django_rq.get_queue(name) for name in settings.RQ_QUEUE_NAMES}
-    for queue in queues.values():
-        queue.empty()
+    # The whole test database, not just the queues: scheduled, started and failed
+    # registries left by an earlier test would show in the next one's figures.
+    connection = queues["default"].connection
+    connection.flushdb()
     yield queues
-    for queue in queues.values():
-        queue.empty()
+    connection.flushdb()
 
 
 @pytest.fixture

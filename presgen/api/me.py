@@ -79,8 +79,10 @@ class MeView(APIView):
 
     @extend_schema(
         summary="Delete the caller's account and everything in it",
-        description="Videos, progress, playlists, notifications, assessments and tokens go "
-        "with it. This cannot be undone; download the export first.",
+        description="Videos (with their files, also on Google Drive), progress, playlists, "
+        "notifications, assessments, tokens and sessions go with it. The video jobs stay, "
+        "anonymised (no script, name or parameters), in the staff figures. This cannot be "
+        "undone; download the export first.",
         responses={204: None, **error_responses(401, 429)},
     )
     def delete(self, request: Request) -> Response:

@@ -544,6 +544,8 @@ def test_the_delete_page_says_what_goes_and_asks_for_confirmation(client, kim):
     assert 'type="password"' in page
     assert f'href="{reverse("profile_export")}"' in page
     assert f'href="{reverse("profile")}"' in page  # a way out
+    assert "sign-ins on every other device" in page  # what goes, sessions included
+    assert "nothing that names or describes you" in page  # and what stays, said plainly
 
 
 @pytest.mark.django_db(transaction=True)
